@@ -1,0 +1,360 @@
+//! Diagnostics: the one error type every stage reports in, and its rendering.
+//!
+//! Stages build [`Diagnostic`]s (a stable code, a message, labelled spans, notes and a hint);
+//! only [`render`] knows about ariadne. Spans point into a [`SourceMap`], which holds the model
+//! files, the embedded standard library and any data file an error points into, so a bad CSV
+//! cell is shown in the CSV itself.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// Index of a source text in a [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct SourceId(pub u32);
+
+/// A byte range in one source text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    /// The source the range is in.
+    pub src: SourceId,
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span over `range` of source `src`.
+    pub fn new(src: SourceId, range: Range<usize>) -> Span {
+        Span {
+            src,
+            start: range.start as u32,
+            end: range.end as u32,
+        }
+    }
+
+    /// The smallest span covering both (which must be in the same source).
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            src: self.src,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    /// The byte range.
+    pub fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// One source text: a model file, a standard-library module or a data file.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The name shown in diagnostics and in `# file:line` comments.
+    pub name: String,
+    /// Where it was read from (`None` for embedded text).
+    pub path: Option<PathBuf>,
+    /// The text.
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+/// All source texts of one compilation.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    sources: Vec<Source>,
+}
+
+impl SourceMap {
+    /// An empty map.
+    pub fn new() -> SourceMap {
+        SourceMap::default()
+    }
+
+    /// Adds a text and returns its id.
+    pub fn add(&mut self, name: impl Into<String>, path: Option<&Path>, text: String) -> SourceId {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        self.sources.push(Source {
+            name: name.into(),
+            path: path.map(Path::to_path_buf),
+            text,
+            line_starts,
+        });
+        SourceId(self.sources.len() as u32 - 1)
+    }
+
+    /// The source with this id.
+    pub fn get(&self, id: SourceId) -> &Source {
+        &self.sources[id.0 as usize]
+    }
+
+    /// All sources, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = (SourceId, &Source)> {
+        self.sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (SourceId(i as u32), s))
+    }
+
+    /// The text a span covers.
+    pub fn slice(&self, span: Span) -> &str {
+        self.get(span.src)
+            .text
+            .get(span.range())
+            .unwrap_or_default()
+    }
+
+    /// 1-based line and column (in characters) of a span's start.
+    pub fn line_col(&self, span: Span) -> (usize, usize) {
+        let src = self.get(span.src);
+        let pos = (span.start as usize).min(src.text.len());
+        let line = src.line_starts.partition_point(|&s| s <= pos) - 1;
+        let col = src.text[src.line_starts[line]..pos].chars().count();
+        (line + 1, col + 1)
+    }
+
+    /// `name:line`, the form used in printed stages.
+    pub fn location(&self, span: Span) -> String {
+        let (line, _) = self.line_col(span);
+        format!("{}:{}", self.get(span.src).name, line)
+    }
+}
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// Stops the compilation.
+    Error,
+    /// Reported, compilation goes on.
+    Warning,
+}
+
+/// A labelled span of a diagnostic.
+#[derive(Clone, Debug)]
+pub struct Label {
+    /// Where.
+    pub span: Span,
+    /// What to say there (may be empty).
+    pub message: String,
+    /// The main label is drawn as the error's location.
+    pub primary: bool,
+}
+
+/// One error or warning, with a stable code (`E0203`), labels, notes and an optional hint.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code, e.g. `E0101`; documented in docs/ERRORS.md.
+    pub code: &'static str,
+    /// One-line message.
+    pub message: String,
+    /// Spans, the primary one first.
+    pub labels: Vec<Label>,
+    /// Extra facts.
+    pub notes: Vec<String>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A new error with no labels.
+    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            labels: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// A new warning with no labels.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    /// Adds the primary label.
+    pub fn with_primary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.labels.insert(
+            0,
+            Label {
+                span,
+                message: message.into(),
+                primary: true,
+            },
+        );
+        self
+    }
+
+    /// Adds a secondary label.
+    pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: false,
+        });
+        self
+    }
+
+    /// Adds a note.
+    pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Sets the hint.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The primary span, if any.
+    pub fn primary_span(&self) -> Option<Span> {
+        self.labels.iter().find(|l| l.primary).map(|l| l.span)
+    }
+}
+
+/// Errors of a stage: at least one diagnostic.
+pub type Diagnostics = Vec<Diagnostic>;
+
+/// Renders diagnostics as text; `color` is off in tests and when output is not a terminal.
+pub fn render(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String {
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&render_one(sources, d, color));
+    }
+    out
+}
+
+fn render_one(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
+    use ariadne::{Config, Label as ALabel, Report, ReportKind};
+    let kind = match d.severity {
+        Severity::Error => ReportKind::Error,
+        Severity::Warning => ReportKind::Warning,
+    };
+    let Some(primary) = d.primary_span().or(d.labels.first().map(|l| l.span)) else {
+        // No span to show: a plain message in the same shape.
+        let mut s = format!(
+            "{}[{}]: {}\n",
+            if d.is_error() { "Error" } else { "Warning" },
+            d.code,
+            d.message
+        );
+        for n in &d.notes {
+            let _ = writeln!(s, "    note: {n}");
+        }
+        if let Some(h) = &d.help {
+            let _ = writeln!(s, "    help: {h}");
+        }
+        return s;
+    };
+    let name = |id: SourceId| sources.get(id).name.clone();
+    let mut report = Report::build(kind, (name(primary.src), char_range(sources, primary)))
+        .with_config(
+            Config::default()
+                .with_color(color)
+                .with_index_type(ariadne::IndexType::Char),
+        )
+        .with_code(d.code)
+        .with_message(&d.message);
+    for l in &d.labels {
+        let mut label = ALabel::new((name(l.span.src), char_range(sources, l.span)));
+        if !l.message.is_empty() {
+            label = label.with_message(&l.message);
+        }
+        if l.primary {
+            label = label.with_order(-1);
+        }
+        report = report.with_label(label);
+    }
+    for n in &d.notes {
+        report = report.with_note(n);
+    }
+    if let Some(h) = &d.help {
+        report = report.with_help(h);
+    }
+    let cache = ariadne::sources(
+        sources
+            .iter()
+            .map(|(_, s)| (s.name.clone(), s.text.clone())),
+    );
+    let mut buf = Vec::new();
+    let _ = report.finish().write(cache, &mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// ariadne counts characters; spans count bytes.
+fn char_range(sources: &SourceMap, span: Span) -> Range<usize> {
+    let text = &sources.get(span.src).text;
+    let clamp = |b: usize| {
+        let mut b = b.min(text.len());
+        while !text.is_char_boundary(b) {
+            b -= 1;
+        }
+        b
+    };
+    let s = clamp(span.start as usize);
+    let e = clamp(span.end as usize).max(s);
+    let cs = text[..s].chars().count();
+    cs..cs + text[s..e].chars().count()
+}
+
+/// The closest of `candidates` to `name`, if close enough to suggest ("did you mean").
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(name, c);
+        let limit = (name.chars().count().max(c.chars().count()) / 3).max(1);
+        if d <= limit && best.is_none_or(|(bd, bc)| (d, c) < (bd, bc)) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names() {
+        assert_eq!(suggest("sqared_error", ["squared_error", "hinge"]), Some("squared_error"));
+        assert_eq!(suggest("zzz", ["squared_error", "hinge"]), None);
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let mut m = SourceMap::new();
+        let id = m.add("a.cnn", None, "ab\ncdé f\n".into());
+        assert_eq!(m.line_col(Span::new(id, 0..1)), (1, 1));
+        assert_eq!(m.line_col(Span::new(id, 9..10)), (2, 5));
+    }
+}

@@ -1,0 +1,4 @@
+//! cnnc: a compiler for `.cnn` models.
+#![warn(missing_docs)]
+
+pub mod diag;
