@@ -1,4 +1,5 @@
 //! cnnc: a compiler for `.cnn` models.
 #![warn(missing_docs)]
 
+pub mod conic;
 pub mod diag;
