@@ -3,3 +3,4 @@
 
 pub mod conic;
 pub mod diag;
+pub mod syntax;

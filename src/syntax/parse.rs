@@ -1,0 +1,446 @@
+//! pest pairs → typed AST. Syntax errors are turned into diagnostics that say, in words, what
+//! was expected.
+
+use pest::iterators::Pair;
+use pest::Parser;
+
+use super::ast::*;
+use crate::diag::{Diagnostic, SourceId, SourceMap, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/cnn.pest"]
+struct CnnParser;
+
+/// Parses the source `src` of `sources` into a file.
+pub fn parse(sources: &SourceMap, src: SourceId) -> Result<File, Vec<Diagnostic>> {
+    let text = &sources.get(src).text;
+    let mut pairs = CnnParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(src, text, e)])?;
+    let b = Builder { src };
+    let file = pairs.next().expect("the file rule matched");
+    let items = file
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .map(|p| b.item(p))
+        .collect();
+    Ok(File { src, items })
+}
+
+struct Builder {
+    src: SourceId,
+}
+
+impl Builder {
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.src, s.start()..s.end())
+    }
+
+    fn ident(&self, p: Pair<Rule>) -> Ident {
+        debug_assert_eq!(p.as_rule(), Rule::ident);
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
+    }
+
+    fn item(&self, p: Pair<Rule>) -> Item {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut it = p.into_inner().peekable();
+        let kw = it.next().expect("items start with a keyword");
+        let kind = match rule {
+            Rule::use_item => {
+                let module = self.ident(it.next().expect("module"));
+                let names: Vec<Ident> = it.map(|p| self.ident(p)).collect();
+                ItemKind::Use {
+                    module,
+                    names: (!names.is_empty()).then_some(names),
+                }
+            }
+            Rule::const_item => ItemKind::Const {
+                name: self.ident(it.next().expect("name")),
+                value: self.expr(it.next().expect("value")),
+            },
+            Rule::data_item => ItemKind::Data {
+                name: self.ident(it.next().expect("name")),
+                source: self.ident(it.next().expect("source")),
+                args: self.args(it.next().expect("args")),
+            },
+            Rule::network_item => {
+                let name = self.ident(it.next().expect("name"));
+                let rest = it.next().expect("network rest");
+                match rest.as_rule() {
+                    Rule::network_load => {
+                        let mut r = rest.into_inner();
+                        ItemKind::NetworkLoad {
+                            name,
+                            source: self.ident(r.next().expect("source")),
+                            args: self.args(r.next().expect("args")),
+                        }
+                    }
+                    _ => {
+                        let mut r = rest.into_inner();
+                        let input = self.ident(r.next().expect("input"));
+                        let layers = r
+                            .map(|l| {
+                                let span = self.span(&l);
+                                let mut li = l.into_inner();
+                                Layer {
+                                    kind: self.ident(li.next().expect("kind")),
+                                    args: self.args(li.next().expect("args")),
+                                    span,
+                                }
+                            })
+                            .collect();
+                        ItemKind::Network {
+                            name,
+                            input,
+                            layers,
+                        }
+                    }
+                }
+            }
+            Rule::var_item => {
+                let name = self.ident(it.next().expect("name"));
+                let mut shape = Vec::new();
+                let mut bound = None;
+                for p in it {
+                    match p.as_rule() {
+                        Rule::shape => shape = p.into_inner().map(|e| self.expr(e)).collect(),
+                        _ => bound = Some(self.var_bound(p)),
+                    }
+                }
+                ItemKind::Var { name, shape, bound }
+            }
+            Rule::fn_item | Rule::activation_item => {
+                let name = self.ident(it.next().expect("name"));
+                let params = it
+                    .next()
+                    .expect("params")
+                    .into_inner()
+                    .map(|p| self.ident(p))
+                    .collect();
+                let body = self.body(it.next().expect("body"));
+                let def = FnDef { name, params, body };
+                if rule == Rule::fn_item {
+                    ItemKind::Fn(def)
+                } else {
+                    ItemKind::Activation(def)
+                }
+            }
+            Rule::objective_item => ItemKind::Objective {
+                sense: if kw.as_rule() == Rule::kw_minimize {
+                    Sense::Minimize
+                } else {
+                    Sense::Maximize
+                },
+                expr: self.expr(it.next().expect("objective")),
+            },
+            Rule::constraint_item => {
+                let name = self.ident(it.next().expect("name"));
+                let mut each = None;
+                if it.peek().map(|p| p.as_rule()) == Some(Rule::for_clause) {
+                    let mut f = it.next().expect("for").into_inner();
+                    let _kw_for = f.next();
+                    let var = self.ident(f.next().expect("var"));
+                    let _kw_in = f.next();
+                    let over = self.expr(f.next().expect("set"));
+                    each = Some(ForClause { var, over });
+                }
+                let body = self.body(it.next().expect("body"));
+                ItemKind::Constraint { name, each, body }
+            }
+            Rule::method_item | Rule::solver_item => {
+                let name = self.ident(it.next().expect("name"));
+                let args = it.next().map(|a| self.args(a)).unwrap_or_default();
+                if rule == Rule::method_item {
+                    ItemKind::Method { name, args }
+                } else {
+                    ItemKind::Solver { name, args }
+                }
+            }
+            r => unreachable!("not an item rule: {r:?}"),
+        };
+        Item { kind, span }
+    }
+
+    fn var_bound(&self, p: Pair<Rule>) -> VarBound {
+        let inner = p.into_inner().next().expect("bound kind");
+        match inner.as_rule() {
+            Rule::interval_bound => {
+                let mut i = inner.into_inner();
+                let _kw = i.next();
+                let (lo, hi) = self.interval(i.next().expect("interval"));
+                VarBound::Interval(lo, hi)
+            }
+            Rule::lower_bound => VarBound::Lower(self.expr(inner.into_inner().next().expect("e"))),
+            _ => VarBound::Upper(self.expr(inner.into_inner().next().expect("e"))),
+        }
+    }
+
+    fn interval(&self, p: Pair<Rule>) -> (Expr, Expr) {
+        let mut i = p.into_inner();
+        let lo = self.expr(i.next().expect("lo"));
+        let hi = self.expr(i.next().expect("hi"));
+        (lo, hi)
+    }
+
+    fn body(&self, p: Pair<Rule>) -> Body {
+        match p.as_rule() {
+            Rule::comparison => {
+                let span = self.span(&p);
+                let mut i = p.into_inner();
+                let lhs = self.expr(i.next().expect("lhs"));
+                let op = i.next().expect("op");
+                let (op, rhs) = match op.as_rule() {
+                    Rule::cmp_op => {
+                        let o = match op.as_str() {
+                            "<=" => CmpOp::Le,
+                            ">=" => CmpOp::Ge,
+                            _ => CmpOp::Eq,
+                        };
+                        (o, vec![self.expr(i.next().expect("rhs"))])
+                    }
+                    _ => {
+                        let (lo, hi) = self.interval(i.next().expect("interval"));
+                        (CmpOp::In, vec![lo, hi])
+                    }
+                };
+                Body::Compare(Comparison { lhs, op, rhs, span })
+            }
+            _ => Body::Expr(self.expr(p)),
+        }
+    }
+
+    fn args(&self, p: Pair<Rule>) -> Vec<Arg> {
+        p.into_inner()
+            .map(|a| {
+                let span = self.span(&a);
+                let mut i = a.into_inner().collect::<Vec<_>>();
+                let value = self.expr(i.pop().expect("value"));
+                let name = i.pop().map(|n| self.ident(n));
+                Arg { name, value, span }
+            })
+            .collect()
+    }
+
+    fn expr(&self, p: Pair<Rule>) -> Expr {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::expr | Rule::term => {
+                let mut i = p.into_inner();
+                let mut acc = self.expr(i.next().expect("operand"));
+                while let Some(op) = i.next() {
+                    let rhs = self.expr(i.next().expect("operand"));
+                    let op = match op.as_str() {
+                        "+" => BinOp::Add,
+                        "-" => BinOp::Sub,
+                        "*" => BinOp::Mul,
+                        "/" => BinOp::Div,
+                        _ => BinOp::MatMul,
+                    };
+                    let s = acc.span.to(rhs.span);
+                    acc = Expr {
+                        kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)),
+                        span: s,
+                    };
+                }
+                acc
+            }
+            Rule::unary => {
+                let parts: Vec<_> = p.into_inner().collect();
+                let (negs, rest) = parts.split_at(parts.len() - 1);
+                let mut e = self.expr(rest[0].clone());
+                for n in negs.iter().rev() {
+                    let s = self.span(n).to(e.span);
+                    e = Expr {
+                        kind: ExprKind::Neg(Box::new(e)),
+                        span: s,
+                    };
+                }
+                e
+            }
+            Rule::power => {
+                let mut i = p.into_inner();
+                let base = self.expr(i.next().expect("base"));
+                match i.next() {
+                    Some(exp) => Expr {
+                        kind: ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(self.expr(exp))),
+                        span,
+                    },
+                    None => base,
+                }
+            }
+            Rule::postfix => {
+                let mut i = p.into_inner();
+                let mut e = self.expr(i.next().expect("primary"));
+                for post in i {
+                    let s = e.span.to(self.span(&post));
+                    let kind = match post.as_rule() {
+                        Rule::call_args => ExprKind::Call(
+                            Box::new(e),
+                            self.args(post.into_inner().next().expect("args")),
+                        ),
+                        Rule::index => {
+                            ExprKind::Index(Box::new(e), post.into_inner().map(|x| self.expr(x)).collect())
+                        }
+                        _ => ExprKind::Field(
+                            Box::new(e),
+                            self.ident(post.into_inner().next().expect("field")),
+                        ),
+                    };
+                    e = Expr { kind, span: s };
+                }
+                e
+            }
+            Rule::paren => {
+                let inner = self.expr(p.into_inner().next().expect("inner"));
+                Expr { span, ..inner }
+            }
+            Rule::list => Expr {
+                kind: ExprKind::List(p.into_inner().map(|x| self.expr(x)).collect()),
+                span,
+            },
+            Rule::number => Expr {
+                // The grammar only admits valid float literals; very long ones saturate to inf.
+                kind: ExprKind::Number(p.as_str().parse().unwrap_or(f64::INFINITY)),
+                span,
+            },
+            Rule::string => Expr {
+                kind: ExprKind::Str(p.into_inner().next().map(|s| s.as_str().to_string()).unwrap_or_default()),
+                span,
+            },
+            Rule::ident => Expr {
+                kind: ExprKind::Name(p.as_str().to_string()),
+                span,
+            },
+            r => unreachable!("not an expression rule: {r:?}"),
+        }
+    }
+}
+
+/// Words for what the grammar expected, never rule names.
+fn describe(rule: &Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "end of file",
+        Rule::item
+        | Rule::use_item
+        | Rule::const_item
+        | Rule::data_item
+        | Rule::network_item
+        | Rule::var_item
+        | Rule::fn_item
+        | Rule::activation_item
+        | Rule::objective_item
+        | Rule::constraint_item
+        | Rule::method_item
+        | Rule::solver_item => "an item (`use`, `const`, `data`, `network`, `var`, `fn`, `activation`, `minimize`, `maximize`, `constraint`, `method` or `solver`)",
+        Rule::ident => "a name",
+        Rule::expr | Rule::term | Rule::unary | Rule::power | Rule::postfix | Rule::neg => "an expression",
+        Rule::number => "a number",
+        Rule::string | Rule::string_inner => "a string",
+        Rule::list => "a list `[...]`",
+        Rule::paren => "`(`",
+        Rule::args | Rule::call_args => "an argument list `(...)`",
+        Rule::arg => "an argument",
+        Rule::params => "a parameter list `(...)`",
+        Rule::add_op => "`+` or `-`",
+        Rule::mul_op => "`*`, `/` or `@`",
+        Rule::cmp_op => "`<=`, `>=` or `==`",
+        Rule::comparison => "a comparison (`<=`, `>=`, `==` or `in [lo, hi]`)",
+        Rule::interval => "an interval `[lo, hi]`",
+        Rule::index => "an index `[...]`",
+        Rule::field => "`.name`",
+        Rule::shape => "a shape `[n]` or `[n, m]`",
+        Rule::var_bound | Rule::interval_bound | Rule::lower_bound | Rule::upper_bound => {
+            "a bound (`in [lo, hi]`, `>= lo` or `<= hi`)"
+        }
+        Rule::network_load | Rule::network_body => "`(data) { layers }` or `= load(\"file\")`",
+        Rule::layer => "a layer such as `dense(8, relu)`",
+        Rule::for_clause => "`for NAME in ...`",
+        Rule::kw_use => "`use`",
+        Rule::kw_const => "`const`",
+        Rule::kw_data => "`data`",
+        Rule::kw_network => "`network`",
+        Rule::kw_var => "`var`",
+        Rule::kw_fn => "`fn`",
+        Rule::kw_activation => "`activation`",
+        Rule::kw_minimize => "`minimize`",
+        Rule::kw_maximize => "`maximize`",
+        Rule::kw_constraint => "`constraint`",
+        Rule::kw_for => "`for`",
+        Rule::kw_in => "`in`",
+        Rule::kw_method => "`method`",
+        Rule::kw_solver => "`solver`",
+        _ => return None,
+    })
+}
+
+fn syntax_error(src: SourceId, text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let mut expected: Vec<&str> = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(describe).collect(),
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    expected.sort_unstable();
+    expected.dedup();
+    let found = found_at(text, pos);
+    let end = pos + found.as_ref().map_or(0, |f| f.1);
+    let span = Span::new(src, pos..end);
+    let found = found.map(|f| f.0);
+    let message = match found.as_deref() {
+        Some("end of line") => "unexpected end of line".to_string(),
+        Some(f) => format!("unexpected `{f}`"),
+        None => "unexpected end of file".to_string(),
+    };
+    let label = if expected.is_empty() {
+        "not valid here".to_string()
+    } else {
+        format!("expected {}", join_or(&expected))
+    };
+    let mut d = Diagnostic::error("E0101", message).with_primary(span, label);
+    if found.as_deref() == Some("=") && expected.iter().any(|x| x.contains("comparison")) {
+        d = d.with_help("equality constraints are written `==`");
+    } else if let Some(f) = &found {
+        if f.starts_with(|c: char| c.is_ascii_digit()) && expected.contains(&"a name") {
+            d = d.with_help("names start with a letter or `_`");
+        }
+    }
+    d
+}
+
+/// The token-ish text at `pos` (a word, a number, an operator or one character) and its length.
+fn found_at(text: &str, pos: usize) -> Option<(String, usize)> {
+    let rest = text.get(pos..)?;
+    let c = rest.chars().next()?;
+    if c.is_alphanumeric() || c == '_' {
+        let n: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+            .take(40)
+            .collect();
+        let len = n.len();
+        return Some((n, len));
+    }
+    for op in ["<=", ">=", "=="] {
+        if rest.starts_with(op) {
+            return Some((op.to_string(), 2));
+        }
+    }
+    if c == '\n' || c == '\r' {
+        return Some(("end of line".to_string(), c.len_utf8()));
+    }
+    Some((c.to_string(), c.len_utf8()))
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [a] => a.to_string(),
+        [rest @ .., last] => format!("{} or {}", rest.join(", "), last),
+    }
+}
