@@ -1,7 +1,7 @@
 //! The Clarabel back end: the conic IR maps one to one onto Clarabel's
 //! `min ½xᵀPx + qᵀx  s.t.  Ax + s = b, s ∈ K`, with the same upper-triangular `P` and the
-//! same √2-scaled PSD triangles. Primal infeasibility is explained from the certificate `z`
-//! (`Aᵀz = 0`, `bᵀz < 0`, `z ∈ K*`): the cone blocks where `z` is not negligible are named.
+//! same √2-scaled PSD triangles. A primal infeasibility is explained by naming the cone blocks
+//! a certificate involves (see [`super::certificate`]).
 
 use std::time::Instant;
 
@@ -13,9 +13,6 @@ use clarabel::solver::{
 use super::outcome::user_objective;
 use super::{group_name, Backend, Outcome, Settings, SolveError, Status};
 use crate::conic::{Cone, ConicProblem, Csc};
-
-/// A block whose certificate weight is below this fraction of the largest block's is not named.
-const CERTIFICATE_RELATIVE_CUTOFF: f64 = 1e-3;
 
 /// Solves `p` with Clarabel.
 pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveError> {
@@ -88,7 +85,7 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
         _ => (None, None),
     };
     let infeasible_groups = if status == Status::PrimalInfeasible {
-        certificate_groups(p, &sol.z)
+        super::certificate::infeasible_groups(p, Some(&sol.z))
     } else {
         Vec::new()
     };
@@ -140,32 +137,4 @@ fn psd_error(p: &ConicProblem) -> SolveError {
         count: psd.len(),
         first,
     }
-}
-
-/// Names of the cone blocks carrying the certificate `z`, heaviest first, without repeats.
-fn certificate_groups(p: &ConicProblem, z: &[f64]) -> Vec<String> {
-    let mut weights = Vec::with_capacity(p.cones.len());
-    let mut row = 0;
-    for (i, c) in p.cones.iter().enumerate() {
-        let d = c.dim();
-        let w = z
-            .get(row..row + d)
-            .map_or(0.0, |zb| zb.iter().fold(0.0f64, |m, v| m.max(v.abs())));
-        weights.push((w, i));
-        row += d;
-    }
-    let top = weights.iter().fold(0.0f64, |m, &(w, _)| m.max(w));
-    if !(top > 0.0 && top.is_finite()) {
-        return Vec::new();
-    }
-    weights.retain(|&(w, _)| w > CERTIFICATE_RELATIVE_CUTOFF * top);
-    weights.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut names: Vec<String> = Vec::new();
-    for (_, i) in weights {
-        let n = group_name(p, i);
-        if !names.contains(&n) {
-            names.push(n);
-        }
-    }
-    names
 }

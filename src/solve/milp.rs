@@ -3,8 +3,9 @@
 //! Each row `aᵢᵀx + sᵢ = bᵢ` of a zero cone becomes `aᵢᵀx = bᵢ`, of a nonnegative cone
 //! `aᵢᵀx ≤ bᵢ`. Rows with a single entry become variable bounds (branch and bound needs them
 //! on integer variables); rows with none are checked directly. Other cones and a quadratic
-//! objective are refused. microlp gives no infeasibility certificate, so constraint groups are
-//! named only when a bound or an empty row is itself contradictory.
+//! objective are refused. microlp gives no infeasibility certificate: constraint groups are named
+//! when bounds or an empty row contradict each other directly, or from a certificate of the
+//! continuous relaxation when that is infeasible too.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
@@ -166,7 +167,12 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
         Err(_) => out
             .notes
             .push("microlp stopped on an internal error".into()),
-        Ok(Err(ResolutionError::Infeasible)) => out.status = Status::PrimalInfeasible,
+        Ok(Err(ResolutionError::Infeasible)) => {
+            out.status = Status::PrimalInfeasible;
+            // microlp has no certificate; one of the continuous relaxation names the groups
+            // when the relaxation is itself infeasible.
+            out.infeasible_groups = super::certificate::infeasible_groups(p, None);
+        }
         Ok(Err(ResolutionError::Unbounded)) => out.status = Status::DualInfeasible,
         Ok(Err(ResolutionError::Other(msg))) if msg.contains("Time limit") => {
             out.status = Status::TimeLimit;

@@ -9,6 +9,7 @@
 //! Problems a back end cannot attempt at all are [`SolveError`]s; everything a solver says after
 //! trying is a [`Status`].
 
+mod certificate;
 mod clarabel;
 mod error;
 mod milp;
