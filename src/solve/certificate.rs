@@ -18,18 +18,17 @@ use clarabel::solver::{
     DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
 };
 
-use super::group_name;
 use crate::conic::{Cone, ConicProblem, Triplets};
 
 /// A block whose weight is below this fraction of the largest block's is not named.
 const RELATIVE_CUTOFF: f64 = 1e-4;
 
-/// Names of the cone blocks involved in the infeasibility of `p`, heaviest first, without
-/// repeats; `fallback` (Clarabel's certificate) is ranked instead when the sparse certificate
-/// cannot be found. Empty when neither gives an answer.
-pub(super) fn infeasible_groups(p: &ConicProblem, fallback: Option<&[f64]>) -> Vec<String> {
-    if let Some(weights) = sparse_certificate(p) {
-        return name_blocks(p, weights);
+/// The cone blocks involved in the infeasibility of `p`, in block order. `fallback` (Clarabel's
+/// own certificate) is used instead when the least-weight certificate cannot be found. Empty
+/// when neither gives an answer.
+pub(super) fn infeasible_blocks(p: &ConicProblem, fallback: Option<&[f64]>) -> Vec<usize> {
+    if let Some(weights) = least_weight_certificate(p) {
+        return involved(weights);
     }
     let Some(z) = fallback else {
         return Vec::new();
@@ -44,33 +43,23 @@ pub(super) fn infeasible_groups(p: &ConicProblem, fallback: Option<&[f64]>) -> V
         weights.push(w);
         row += d;
     }
-    name_blocks(p, weights)
+    involved(weights)
 }
 
-fn name_blocks(p: &ConicProblem, weights: Vec<f64>) -> Vec<String> {
+/// Indices of the weights that are not negligible, in order (not by weight: ties between
+/// equally involved blocks would otherwise be broken by rounding noise).
+fn involved(weights: Vec<f64>) -> Vec<usize> {
     let top = weights.iter().fold(0.0f64, |m, &w| m.max(w));
     if !(top > 0.0 && top.is_finite()) {
         return Vec::new();
     }
-    let mut ranked: Vec<(f64, usize)> = weights
-        .into_iter()
-        .enumerate()
-        .filter(|&(_, w)| w > RELATIVE_CUTOFF * top)
-        .map(|(i, w)| (w, i))
-        .collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut names: Vec<String> = Vec::new();
-    for (_, i) in ranked {
-        let n = group_name(p, i);
-        if !names.contains(&n) {
-            names.push(n);
-        }
-    }
-    names
+    (0..weights.len())
+        .filter(|&i| weights[i] > RELATIVE_CUTOFF * top)
+        .collect()
 }
 
 /// Solves the least-weight certificate problem above; the weight `tₖ` of every block.
-fn sparse_certificate(p: &ConicProblem) -> Option<Vec<f64>> {
+fn least_weight_certificate(p: &ConicProblem) -> Option<Vec<f64>> {
     let m = p.num_rows();
     let n = p.num_vars();
     let k = p.cones.len();

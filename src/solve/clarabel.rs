@@ -11,7 +11,7 @@ use clarabel::solver::{
 };
 
 use super::outcome::user_objective;
-use super::{group_name, Backend, Outcome, Settings, SolveError, Status};
+use super::{group_name, group_names, Backend, Outcome, Settings, SolveError, Status};
 use crate::conic::{Cone, ConicProblem, Csc};
 
 /// Solves `p` with Clarabel.
@@ -84,8 +84,8 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
         Status::IterationLimit | Status::TimeLimit if finite => (None, Some(sol.x.clone())),
         _ => (None, None),
     };
-    let infeasible_groups = if status == Status::PrimalInfeasible {
-        super::certificate::infeasible_groups(p, Some(&sol.z))
+    let infeasible_blocks = if status == Status::PrimalInfeasible {
+        super::certificate::infeasible_blocks(p, Some(&sol.z))
     } else {
         Vec::new()
     };
@@ -98,7 +98,8 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
         last_iterate,
         iterations: sol.iterations,
         solve_seconds,
-        infeasible_groups,
+        infeasible_groups: group_names(p, &infeasible_blocks),
+        infeasible_blocks,
         notes,
     })
 }

@@ -17,7 +17,7 @@ use good_lp::{
 };
 
 use super::outcome::user_objective;
-use super::{group_name, Backend, Outcome, Settings, SolveError, Status};
+use super::{group_name, group_names, Backend, Outcome, Settings, SolveError, Status};
 use crate::conic::{Cone, ConicProblem};
 
 /// Slack allowed when checking empty rows and crossing bounds of the input itself.
@@ -76,7 +76,7 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
                     p.b[r] < -FEAS_TOL
                 };
                 if violated {
-                    return Ok(infeasible(vec![group_name(p, k.block)], 0.0));
+                    return Ok(infeasible(p, vec![k.block]));
                 }
             }
             &[(c, a)] => {
@@ -100,13 +100,9 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
             l > h + FEAS_TOL * (1.0 + h.abs())
         };
         if crossed {
-            let mut groups: Vec<String> = [lb, hb]
-                .into_iter()
-                .flatten()
-                .map(|b| group_name(p, b))
-                .collect();
-            groups.dedup();
-            return Ok(infeasible(groups, 0.0));
+            let mut blocks: Vec<usize> = [lb, hb].into_iter().flatten().collect();
+            blocks.dedup();
+            return Ok(infeasible(p, blocks));
         }
         if l > h {
             // Crossed by rounding only: pin to the midpoint.
@@ -171,7 +167,8 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
             out.status = Status::PrimalInfeasible;
             // microlp has no certificate; one of the continuous relaxation names the groups
             // when the relaxation is itself infeasible.
-            out.infeasible_groups = super::certificate::infeasible_groups(p, None);
+            out.infeasible_blocks = super::certificate::infeasible_blocks(p, None);
+            out.infeasible_groups = group_names(p, &out.infeasible_blocks);
         }
         Ok(Err(ResolutionError::Unbounded)) => out.status = Status::DualInfeasible,
         Ok(Err(ResolutionError::Other(msg))) if msg.contains("Time limit") => {
@@ -210,13 +207,15 @@ fn empty(status: Status, solve_seconds: f64) -> Outcome {
         iterations: 0,
         solve_seconds,
         infeasible_groups: Vec::new(),
+        infeasible_blocks: Vec::new(),
         notes: Vec::new(),
     }
 }
 
-fn infeasible(groups: Vec<String>, seconds: f64) -> Outcome {
-    let mut out = empty(Status::PrimalInfeasible, seconds);
-    out.infeasible_groups = groups;
+fn infeasible(p: &ConicProblem, blocks: Vec<usize>) -> Outcome {
+    let mut out = empty(Status::PrimalInfeasible, 0.0);
+    out.infeasible_groups = group_names(p, &blocks);
+    out.infeasible_blocks = blocks;
     out.notes
         .push("found before solving: these constraints contradict each other directly".into());
     out

@@ -84,3 +84,15 @@ fn group_name(p: &ConicProblem, block: usize) -> String {
         _ => format!("cone block {block}"),
     }
 }
+
+/// The distinct group names of `blocks`, in order.
+fn group_names(p: &ConicProblem, blocks: &[usize]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for &b in blocks {
+        let n = group_name(p, b);
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    names
+}

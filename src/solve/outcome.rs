@@ -6,6 +6,7 @@
 
 use super::Backend;
 use crate::conic::ConicProblem;
+use crate::diag::Diagnostic;
 
 /// How a solve ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,11 +72,99 @@ pub struct Outcome {
     pub iterations: u32,
     /// Wall time of the solve, in seconds.
     pub solve_seconds: f64,
-    /// For [`Status::PrimalInfeasible`]: the constraint groups (origin labels) the certificate
-    /// involves, largest weight first.
+    /// For [`Status::PrimalInfeasible`]: the constraint groups (origin labels) a certificate
+    /// involves, in the order of the cone blocks.
     pub infeasible_groups: Vec<String>,
+    /// The cone blocks behind `infeasible_groups` (indices into `cones`/`origins`), so their
+    /// source spans can be shown.
+    pub infeasible_blocks: Vec<usize>,
     /// Facts the report should mention, e.g. a certificate of reduced accuracy.
     pub notes: Vec<String>,
+}
+
+impl Outcome {
+    /// The solution by variable name, `None` unless the solver returned one.
+    pub fn named_values<'a>(
+        &'a self,
+        p: &'a ConicProblem,
+    ) -> Option<impl Iterator<Item = (&'a str, f64)> + 'a> {
+        let x = self.x.as_ref()?;
+        Some(p.vars.iter().zip(x).map(|(v, &x)| (v.name.as_str(), x)))
+    }
+
+    /// What to tell the user when the solve did not end optimal: an error, or a warning for
+    /// [`Status::AlmostOptimal`]; `None` for [`Status::Optimal`]. An infeasibility points at the
+    /// source of every constraint group the certificate involves.
+    pub fn diagnostic(&self, p: &ConicProblem) -> Option<Diagnostic> {
+        let solver = self.backend.name();
+        let mut d = match self.status {
+            Status::Optimal => return None,
+            Status::AlmostOptimal => Diagnostic::warning(
+                "E0910",
+                format!("{solver} solved the problem only to reduced accuracy (almost optimal)"),
+            )
+            .with_help("raise `max_iter` or loosen the `tol_*` settings of the solver block"),
+            Status::PrimalInfeasible => {
+                let mut d = Diagnostic::error(
+                    "E0911",
+                    "the constraints cannot all hold: the problem is infeasible",
+                );
+                let mut first = true;
+                for &b in &self.infeasible_blocks {
+                    let Some(o) = p.origins.get(b) else { continue };
+                    let Some(span) = o.span else { continue };
+                    let msg = if o.label.is_empty() {
+                        o.stage.to_string()
+                    } else {
+                        o.label.clone()
+                    };
+                    d = if first {
+                        d.with_primary(span, msg)
+                    } else {
+                        d.with_label(span, msg)
+                    };
+                    first = false;
+                }
+                if self.infeasible_groups.is_empty() {
+                    d.with_note(format!(
+                        "{solver} gave no certificate that names the constraints"
+                    ))
+                } else {
+                    d.with_note(format!(
+                        "constraints involved: {}",
+                        self.infeasible_groups.join(", ")
+                    ))
+                    .with_help("relax or remove one of these constraints")
+                }
+            }
+            Status::DualInfeasible => Diagnostic::error(
+                "E0912",
+                "the objective is unbounded: it can be improved without limit",
+            )
+            .with_help("bound the variables or add a regularization term"),
+            Status::IterationLimit => Diagnostic::error(
+                "E0913",
+                format!("{solver} stopped at its iteration limit without a solution"),
+            )
+            .with_help("raise `max_iter` in the solver block"),
+            Status::TimeLimit => Diagnostic::error(
+                "E0914",
+                format!("{solver} stopped at its time limit without a solution"),
+            )
+            .with_help("raise `time_limit` in the solver block"),
+            Status::NumericalError => Diagnostic::error(
+                "E0915",
+                format!("{solver} stopped on numerical trouble without a solution"),
+            )
+            .with_help(
+                "standardize the data or rescale constants; very large or small numbers hurt",
+            ),
+        };
+        for n in &self.notes {
+            d = d.with_note(n.clone());
+        }
+        Some(d)
+    }
 }
 
 /// The user's objective at `x`: `½xᵀPx + qᵀx + c` with `P` stored as its upper triangle,
