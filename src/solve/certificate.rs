@@ -18,16 +18,21 @@ use clarabel::solver::{
     DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
 };
 
+use super::Settings;
 use crate::conic::{Cone, ConicProblem, Triplets};
 
 /// A block whose weight is below this fraction of the largest block's is not named.
 const RELATIVE_CUTOFF: f64 = 1e-4;
 
 /// The cone blocks involved in the infeasibility of `p`, in block order. `fallback` (Clarabel's
-/// own certificate) is used instead when the least-weight certificate cannot be found. Empty
-/// when neither gives an answer.
-pub(super) fn infeasible_blocks(p: &ConicProblem, fallback: Option<&[f64]>) -> Vec<usize> {
-    if let Some(weights) = least_weight_certificate(p) {
+/// own certificate) is used instead when the least-weight certificate cannot be found within the
+/// iteration and time limits of `s`. Empty when neither gives an answer.
+pub(super) fn infeasible_blocks(
+    p: &ConicProblem,
+    fallback: Option<&[f64]>,
+    s: &Settings,
+) -> Vec<usize> {
+    if let Some(weights) = least_weight_certificate(p, s) {
         return involved(weights);
     }
     let Some(z) = fallback else {
@@ -59,7 +64,7 @@ fn involved(weights: Vec<f64>) -> Vec<usize> {
 }
 
 /// Solves the least-weight certificate problem above; the weight `tₖ` of every block.
-fn least_weight_certificate(p: &ConicProblem) -> Option<Vec<f64>> {
+fn least_weight_certificate(p: &ConicProblem, s: &Settings) -> Option<Vec<f64>> {
     let m = p.num_rows();
     let n = p.num_vars();
     let k = p.cones.len();
@@ -154,7 +159,8 @@ fn least_weight_certificate(p: &ConicProblem) -> Option<Vec<f64>> {
     q[m..].iter_mut().for_each(|v| *v = 1.0);
     let settings = DefaultSettingsBuilder::default()
         .verbose(false)
-        .max_iter(200)
+        .max_iter(s.max_iter)
+        .time_limit(s.time_limit.unwrap_or(f64::INFINITY))
         .build()
         .ok()?;
     let mut solver =
@@ -172,5 +178,158 @@ fn push_cone(cones: &mut Vec<SupportedConeT<f64>>, c: SupportedConeT<f64>) {
         (Some(SupportedConeT::NonnegativeConeT(a)), SupportedConeT::NonnegativeConeT(b))
         | (Some(SupportedConeT::ZeroConeT(a)), SupportedConeT::ZeroConeT(b)) => *a += b,
         _ => cones.push(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conic::{ConicVar, Origin};
+
+    /// Rows `(aᵀ, b)` meaning `b − aᵀx ∈ cone`.
+    type Rows = Vec<(Vec<(usize, f64)>, f64)>;
+
+    /// A problem from blocks of rows.
+    fn problem(n: usize, blocks: Vec<(Cone, Rows)>) -> ConicProblem {
+        let m: usize = blocks.iter().map(|(_, r)| r.len()).sum();
+        let mut a = Triplets::new(m, n);
+        let mut b = Vec::new();
+        let mut cones = Vec::new();
+        let mut r = 0;
+        for (cone, rows) in blocks {
+            for (row, rhs) in rows {
+                for (c, v) in row {
+                    a.push(r, c, v);
+                }
+                b.push(rhs);
+                r += 1;
+            }
+            cones.push(cone);
+        }
+        ConicProblem {
+            vars: (0..n)
+                .map(|i| ConicVar {
+                    name: format!("x{i}"),
+                    integer: false,
+                })
+                .collect(),
+            p: Triplets::new(n, n).into_csc(),
+            q: vec![0.0; n],
+            constant: 0.0,
+            maximize: false,
+            a: a.into_csc(),
+            b,
+            origins: vec![Origin::default(); cones.len()],
+            cones,
+        }
+    }
+
+    /// `s = (x, y, z)` for the three variables.
+    fn identity3() -> Rows {
+        (0..3).map(|i| (vec![(i, -1.0)], 0.0)).collect()
+    }
+
+    /// Bounds `−5 ≤ x₃ ≤ 5` on a variable nothing else uses.
+    fn unrelated() -> (Cone, Rows) {
+        (
+            Cone::Nonneg(2),
+            vec![(vec![(3, 1.0)], 5.0), (vec![(3, -1.0)], 5.0)],
+        )
+    }
+
+    fn blocks_of(p: &ConicProblem) -> Vec<usize> {
+        let w = least_weight_certificate(p, &Settings::default())
+            .expect("infeasible, so a certificate exists");
+        involved(w)
+    }
+
+    #[test]
+    fn exponential_dual_cone() {
+        // (x, y, z) ∈ K_exp with x = y = 1 needs z ≥ e; z ≤ 2 contradicts it.
+        let p = problem(
+            4,
+            vec![
+                (
+                    Cone::Zero(2),
+                    vec![(vec![(0, 1.0)], 1.0), (vec![(1, 1.0)], 1.0)],
+                ),
+                (Cone::Exponential, identity3()),
+                (Cone::Nonneg(1), vec![(vec![(2, 1.0)], 2.0)]),
+                unrelated(),
+            ],
+        );
+        assert_eq!(blocks_of(&p), [0, 1, 2]);
+    }
+
+    #[test]
+    fn power_dual_cone() {
+        // x^0.3 y^0.7 ≥ |z| with x + y = 1 allows z ≤ 0.3^0.3·0.7^0.7 ≈ 0.543; z ≥ 0.6 contradicts.
+        let p = problem(
+            4,
+            vec![
+                (Cone::Zero(1), vec![(vec![(0, 1.0), (1, 1.0)], 1.0)]),
+                (Cone::Power(0.3), identity3()),
+                (Cone::Nonneg(1), vec![(vec![(2, -1.0)], -0.6)]),
+                unrelated(),
+            ],
+        );
+        assert_eq!(blocks_of(&p), [0, 1, 2]);
+    }
+
+    #[test]
+    fn power_constraint_that_holds_is_left_out() {
+        // The same with z ≥ 0.5 is feasible: no certificate exists.
+        let p = problem(
+            4,
+            vec![
+                (Cone::Zero(1), vec![(vec![(0, 1.0), (1, 1.0)], 1.0)]),
+                (Cone::Power(0.3), identity3()),
+                (Cone::Nonneg(1), vec![(vec![(2, -1.0)], -0.5)]),
+                unrelated(),
+            ],
+        );
+        assert!(least_weight_certificate(&p, &Settings::default()).is_none());
+    }
+
+    #[test]
+    fn second_order_dual_cone() {
+        // ‖(y, z)‖ ≤ x with x = 1 and y ≥ 2.
+        let p = problem(
+            4,
+            vec![
+                (Cone::Zero(1), vec![(vec![(0, 1.0)], 1.0)]),
+                (Cone::SecondOrder(3), identity3()),
+                (Cone::Nonneg(1), vec![(vec![(1, -1.0)], -2.0)]),
+                unrelated(),
+            ],
+        );
+        assert_eq!(blocks_of(&p), [0, 1, 2]);
+    }
+
+    #[cfg(feature = "sdp")]
+    #[test]
+    fn psd_dual_cone() {
+        // [[x, y], [y, z]] ⪰ 0 with x = 1, z = 1 and y ≥ 2 (needs y² ≤ xz = 1).
+        let s2 = std::f64::consts::SQRT_2;
+        let p = problem(
+            4,
+            vec![
+                (
+                    Cone::Zero(2),
+                    vec![(vec![(0, 1.0)], 1.0), (vec![(2, 1.0)], 1.0)],
+                ),
+                (
+                    Cone::PsdTriangle(2),
+                    vec![
+                        (vec![(0, -1.0)], 0.0),
+                        (vec![(1, -s2)], 0.0),
+                        (vec![(2, -1.0)], 0.0),
+                    ],
+                ),
+                (Cone::Nonneg(1), vec![(vec![(1, -1.0)], -2.0)]),
+                unrelated(),
+            ],
+        );
+        assert_eq!(blocks_of(&p), [0, 1, 2]);
     }
 }

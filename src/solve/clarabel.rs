@@ -85,7 +85,7 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
         _ => (None, None),
     };
     let infeasible_blocks = if status == Status::PrimalInfeasible {
-        super::certificate::infeasible_blocks(p, Some(&sol.z))
+        super::certificate::infeasible_blocks(p, Some(&sol.z), s)
     } else {
         Vec::new()
     };

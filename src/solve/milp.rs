@@ -167,7 +167,7 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
             out.status = Status::PrimalInfeasible;
             // microlp has no certificate; one of the continuous relaxation names the groups
             // when the relaxation is itself infeasible.
-            out.infeasible_blocks = super::certificate::infeasible_blocks(p, None);
+            out.infeasible_blocks = super::certificate::infeasible_blocks(p, None, s);
             out.infeasible_groups = group_names(p, &out.infeasible_blocks);
         }
         Ok(Err(ResolutionError::Unbounded)) => out.status = Status::DualInfeasible,
