@@ -743,3 +743,40 @@ fn psd_without_feature_says_how_to_enable_it() {
     assert!(help.contains("--features sdp"), "{help}");
     assert!(help.contains("libopenblas-dev"), "{help}");
 }
+
+/// `min ½x² − x` with no constraints: `x = 1`, value −½ (closed form).
+fn qp_unconstrained() -> Reference {
+    Reference {
+        name: "qp_unconstrained",
+        problem: Build::new(1).q(&[-1.0]).p(0, 0, 1.0).build(),
+        optimum: -0.5,
+        x: Some(vec![1.0]),
+        accepted_by: vec![Backend::Clarabel],
+    }
+}
+
+#[test]
+fn qp_without_constraints() {
+    check(&qp_unconstrained());
+}
+
+#[test]
+fn empty_problem_is_its_constant() {
+    let mut p = Build::new(0).build();
+    p.constant = 4.0;
+    for b in Backend::ALL {
+        let out = solve(&p, b, &Settings::default()).expect("accepted");
+        assert_eq!(out.status, Status::Optimal, "{b}");
+        assert_eq!(out.objective, Some(4.0), "{b}");
+        assert_eq!(out.x, Some(Vec::new()), "{b}");
+    }
+    // A constant constraint that fails: 0 ≤ −1.
+    let p = Build::new(0)
+        .block(Cone::Nonneg(1), "broken", vec![le(&[], -1.0)])
+        .build();
+    for b in Backend::ALL {
+        let out = solve(&p, b, &Settings::default()).expect("accepted");
+        assert_eq!(out.status, Status::PrimalInfeasible, "{b}");
+        assert_eq!(out.infeasible_groups, ["broken"], "{b}");
+    }
+}
