@@ -780,3 +780,26 @@ fn empty_problem_is_its_constant() {
         assert_eq!(out.infeasible_groups, ["broken"], "{b}");
     }
 }
+
+/// Degenerate cone blocks Clarabel would assert on or that hold no rows: `SOC(1)` is `s₀ ≥ 0`.
+/// `min x` with `x ≥ 2` written as a one-row second-order cone, plus empty blocks: value 2.
+fn degenerate_blocks() -> Reference {
+    let problem = Build::new(1)
+        .q(&[1.0])
+        .block(Cone::Zero(0), "no equalities", Vec::new())
+        .block(Cone::SecondOrder(1), "soc1", vec![slack(&[(0, 1.0)], -2.0)])
+        .block(Cone::Nonneg(0), "no inequalities", Vec::new())
+        .build();
+    Reference {
+        name: "degenerate_blocks",
+        problem,
+        optimum: 2.0,
+        x: Some(vec![2.0]),
+        accepted_by: vec![Backend::Clarabel],
+    }
+}
+
+#[test]
+fn degenerate_cone_blocks() {
+    check(&degenerate_blocks());
+}
