@@ -589,6 +589,21 @@ fn malformed_problem_is_an_error() {
 }
 
 #[test]
+fn integers_with_a_cone_have_no_backend() {
+    let mut p = socp_0().problem;
+    p.vars[0].integer = true;
+    let e = solve(&p, choose_backend(&p), &Settings::default()).expect_err("no back end");
+    assert_eq!(
+        e,
+        SolveError::MixedIntegerConic {
+            what: "a second-order cone of dimension 3".into(),
+            label: "ball".into()
+        }
+    );
+    assert_eq!(e.code(), "E0906");
+}
+
+#[test]
 fn errors_become_diagnostics() {
     let e = solve(&milp_0().problem, Backend::Clarabel, &Settings::default())
         .expect_err("integers on clarabel");
