@@ -818,3 +818,50 @@ fn degenerate_blocks() -> Reference {
 fn degenerate_cone_blocks() {
     check(&degenerate_blocks());
 }
+
+/// Random bounded, feasible LPs (box `[−1, 1]ⁿ`, rows `aᵀx ≤ aᵀx₀ + slack` for an `x₀` in the
+/// box): Clarabel and microlp must agree on every optimum. A fixed-seed generator keeps the
+/// instances the same on every run.
+#[test]
+fn random_lps_agree_across_backends() {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut uniform = move || {
+        // xorshift64*, mapped to [−1, 1).
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let bits = state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
+        bits as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    for instance in 0..20 {
+        let (n, m) = (6, 8);
+        let x0: Vec<f64> = (0..n).map(|_| uniform()).collect();
+        let mut rows = Vec::new();
+        for _ in 0..m {
+            let a: Vec<(usize, f64)> = (0..n).map(|j| (j, uniform())).collect();
+            let ax0: f64 = a.iter().map(|&(j, v)| v * x0[j]).sum();
+            rows.push(le(&a, ax0 + 0.5 * (uniform() + 1.0)));
+        }
+        let mut bounds = Vec::new();
+        for j in 0..n {
+            bounds.push(le(&[(j, 1.0)], 1.0));
+            bounds.push(ge(&[(j, 1.0)], -1.0));
+        }
+        let q: Vec<f64> = (0..n).map(|_| uniform()).collect();
+        let p = Build::new(n)
+            .q(&q)
+            .block(Cone::Nonneg(m), "rows", rows)
+            .block(Cone::Nonneg(2 * n), "box", bounds)
+            .build();
+        let objective = |b: Backend| {
+            let out = solve(&p, b, &Settings::default()).expect("accepted");
+            assert_eq!(out.status, Status::Optimal, "instance {instance}, {b}");
+            out.objective.expect("optimal")
+        };
+        let (c, l) = (objective(Backend::Clarabel), objective(Backend::Microlp));
+        assert!(
+            (c - l).abs() <= REL_TOL * l.abs().max(1.0),
+            "instance {instance}: clarabel {c}, microlp {l}"
+        );
+    }
+}
