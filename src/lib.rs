@@ -16,6 +16,7 @@ pub mod conic;
 pub mod diag;
 pub mod model;
 pub mod sema;
+pub mod solve;
 pub mod syntax;
 
 use std::path::Path;
