@@ -2,5 +2,6 @@
 #![warn(missing_docs)]
 
 pub mod conic;
+pub mod convex;
 pub mod diag;
 pub mod syntax;
