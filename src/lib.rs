@@ -3,4 +3,5 @@
 
 pub mod conic;
 pub mod diag;
+pub mod lower;
 pub mod syntax;
