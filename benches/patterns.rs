@@ -16,7 +16,11 @@ const SEEDS: u64 = 10;
 /// `n` samples of `d` features drawn by `feature`, with a ones column appended.
 fn data(n: usize, d: usize, seed: u64, feature: impl Fn(&mut ChaCha8Rng) -> f64) -> DMatrix<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    DMatrix::from_fn(n, d + 1, |_, k| if k == d { 1.0 } else { feature(&mut rng) })
+    DMatrix::from_fn(
+        n,
+        d + 1,
+        |_, k| if k == d { 1.0 } else { feature(&mut rng) },
+    )
 }
 
 fn main() {
@@ -28,7 +32,9 @@ fn main() {
         ("1-D U(0,100), n = 100", data(100, 1, 2020, wide)),
         ("2-D N(0,I), n = 50", data(50, 2, 2020, normal)),
     ];
-    println!("| data (bias column appended) | exact | strategy | draws | distinct found | coverage |");
+    println!(
+        "| data (bias column appended) | exact | strategy | draws | distinct found | coverage |"
+    );
     println!("| --- | --- | --- | --- | --- | --- |");
     for (name, x) in &cases {
         let all = match exact(x) {

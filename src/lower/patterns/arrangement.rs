@@ -116,7 +116,13 @@ fn cells(v: &[Vec<f64>], k: usize) -> Vec<Vec<bool>> {
             for (a, c) in v.iter().enumerate() {
                 let h = [-c[1], c[0]];
                 for s in [1.0, -1.0] {
-                    around(v, &[s * h[0], s * h[1]], std::slice::from_ref(c), &[a], &mut out);
+                    around(
+                        v,
+                        &[s * h[0], s * h[1]],
+                        std::slice::from_ref(c),
+                        &[a],
+                        &mut out,
+                    );
                 }
             }
         }

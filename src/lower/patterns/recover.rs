@@ -169,22 +169,27 @@ pub fn convex_objective(
 }
 
 /// Largest violation of the cone constraints `(2D_i − I) X v_i ≥ 0`, `(2D_i − I) X w_i ≥ 0`,
-/// relative to `‖x_j‖` and the block norm (0 when every block is feasible).
+/// as `max_{i,j} −((2D_i − I) X v_i)_j / (‖x_j‖ · max_k ‖v_k‖)` over the `v` and `w` blocks: 0
+/// when every block is feasible, of the order of the solver's tolerance at a solver's answer.
 pub fn max_violation(blocks: &Blocks, patterns: &Patterns, x: &DMatrix<f64>) -> f64 {
     let row_norms: Vec<f64> = x.row_iter().map(|row| row.norm()).collect();
+    let largest = blocks
+        .v
+        .row_iter()
+        .chain(blocks.w.row_iter())
+        .map(|row| row.norm())
+        .fold(0.0, f64::max);
+    if largest == 0.0 {
+        return 0.0;
+    }
     let mut worst: f64 = 0.0;
     for (i, pattern) in patterns.iter().enumerate() {
         for block in [&blocks.v, &blocks.w] {
-            let v = block.row(i).transpose();
-            let scale = v.norm();
-            if scale == 0.0 {
-                continue;
-            }
-            let z = x * &v;
+            let z = x * block.row(i).transpose();
             for j in 0..x.nrows() {
                 let signed = if pattern.get(j) { z[j] } else { -z[j] };
                 if row_norms[j] > 0.0 {
-                    worst = worst.max(-signed / (row_norms[j] * scale));
+                    worst = worst.max(-signed / (row_norms[j] * largest));
                 }
             }
         }
