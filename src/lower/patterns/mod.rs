@@ -12,7 +12,7 @@
 //!
 //! This module finds the patterns — [`exact`]ly for rank ≤ 3 ([`arrangement`]), or [`sampled`]
 //! ([`sample`]) — gives the program's sparse blocks ([`masked`]: `D_i X` is a row mask, never an
-//! n×n matrix), and maps a solution back to neurons ([`recover`]).
+//! n×n matrix), and maps a solution back to neurons ([`mod@recover`]).
 
 pub mod arrangement;
 pub mod masked;

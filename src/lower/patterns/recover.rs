@@ -16,6 +16,8 @@
 //! counts as active when `(X v)_j > ACTIVE_RTOL·‖x_j‖‖v‖`; a sample within that band of a
 //! hyperplane can change the merged output by at most `ACTIVE_RTOL·‖x_j‖ Σ_k ‖v_k‖`.
 
+use std::collections::hash_map::{Entry, HashMap};
+
 use nalgebra::{DMatrix, DVector};
 
 use super::pattern::{Pattern, Patterns};
@@ -82,7 +84,8 @@ pub fn recover(blocks: &Blocks, zero_rtol: f64) -> Network {
 pub fn merge(net: &Network, x: &DMatrix<f64>) -> Network {
     let d = net.u.ncols();
     let row_norms: Vec<f64> = x.row_iter().map(|row| row.norm()).collect();
-    let mut keys: Vec<(bool, Pattern)> = Vec::new();
+    let mut group: HashMap<(bool, Pattern), usize> = HashMap::new();
+    let mut signs: Vec<bool> = Vec::new();
     let mut sums: Vec<DVector<f64>> = Vec::new();
     for (k, u) in net.u.row_iter().enumerate() {
         let a = net.alpha[k];
@@ -93,18 +96,18 @@ pub fn merge(net: &Network, x: &DMatrix<f64>) -> Network {
         if a == 0.0 || pattern.count_active() == 0 {
             continue;
         }
-        let key = (a > 0.0, pattern);
-        match keys.iter().position(|existing| *existing == key) {
-            Some(g) => sums[g] += v,
-            None => {
-                keys.push(key);
+        match group.entry((a > 0.0, pattern)) {
+            Entry::Occupied(g) => sums[*g.get()] += v,
+            Entry::Vacant(slot) => {
+                slot.insert(sums.len());
+                signs.push(a > 0.0);
                 sums.push(v);
             }
         }
     }
     let mut rows = Vec::with_capacity(sums.len());
     let mut alpha = Vec::with_capacity(sums.len());
-    for ((positive, _), v) in keys.iter().zip(&sums) {
+    for (positive, v) in signs.iter().zip(&sums) {
         let norm = v.norm();
         rows.push(v.transpose() / norm.sqrt());
         alpha.push(if *positive { norm.sqrt() } else { -norm.sqrt() });
