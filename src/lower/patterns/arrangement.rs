@@ -149,9 +149,8 @@ fn cells(v: &[Vec<f64>], k: usize) -> Vec<Vec<bool>> {
         let line: Vec<Vec<f64>> = v.iter().map(|c| vec![dot(c, &v[0])]).collect();
         return cells(&line, 1);
     }
-    let mut out: Vec<Vec<bool>> = out.into_iter().collect();
-    out.sort_unstable();
-    out
+    // Any order: `collect` sorts the final set.
+    out.into_iter().collect()
 }
 
 /// Adds the cells around the vertex ray `h` (unit); `basis` is an orthonormal basis of `h^⊥`
