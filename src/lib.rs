@@ -4,3 +4,4 @@
 pub mod conic;
 pub mod diag;
 pub mod syntax;
+pub mod nn;
