@@ -8,6 +8,7 @@
 //! descent as a baseline.
 
 pub mod activation;
+pub mod adam;
 mod error;
 pub mod eval;
 pub mod metrics;
@@ -15,11 +16,14 @@ pub mod network;
 pub mod values;
 
 pub use activation::ActivationFn;
+pub use adam::{AdamOptions, AdamResult};
 pub use error::EvalError;
 pub use eval::{objective, slacks, value, value_and_gradient, Slack};
 pub use network::{DenseLayer, DenseNet};
 pub use values::Values;
 
+#[cfg(test)]
+mod adam_tests;
 #[cfg(test)]
 mod gradient_tests;
 #[cfg(test)]
