@@ -14,6 +14,7 @@ pub mod eval;
 pub mod metrics;
 pub mod network;
 pub mod values;
+pub mod weights;
 
 pub use activation::ActivationFn;
 pub use adam::{AdamOptions, AdamResult};
@@ -21,6 +22,7 @@ pub use error::EvalError;
 pub use eval::{objective, slacks, value, value_and_gradient, Slack};
 pub use network::{DenseLayer, DenseNet};
 pub use values::Values;
+pub use weights::{read as read_weights, write_atomic, WeightsFile};
 
 #[cfg(test)]
 mod adam_tests;
@@ -28,3 +30,5 @@ mod adam_tests;
 mod gradient_tests;
 #[cfg(test)]
 mod test_models;
+#[cfg(test)]
+mod weights_tests;
