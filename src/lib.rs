@@ -51,4 +51,3 @@ pub fn frontend(
     let model = sema::check(sources, &file, &library, base_dir, overrides)?;
     Ok((file, model))
 }
-

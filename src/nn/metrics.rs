@@ -76,6 +76,17 @@ pub enum Metrics {
     Classification(Classification),
 }
 
+/// `|a − b| / max(|a|, |b|)` (0 when both are 0): how far a recomputed objective is from the
+/// convex optimum it should equal.
+pub fn relative_difference(a: f64, b: f64) -> f64 {
+    let scale = a.abs().max(b.abs());
+    if scale == 0.0 {
+        0.0
+    } else {
+        (a - b).abs() / scale
+    }
+}
+
 fn check_shapes(pred: &DMatrix<f64>, y: &DMatrix<f64>) -> Result<(), EvalError> {
     if pred.shape() == y.shape() {
         Ok(())

@@ -29,6 +29,8 @@ mod adam_tests;
 #[cfg(test)]
 mod gradient_tests;
 #[cfg(test)]
+mod metrics_tests;
+#[cfg(test)]
 mod test_models;
 #[cfg(test)]
 mod weights_tests;

@@ -126,7 +126,12 @@ impl WeightsFile {
     /// The record of network `net` of `model` with its trained parameters from `values`.
     /// Feature names, standardization and targets come from the dataset the network is
     /// declared over (or, for a loaded network, its own recorded standardization).
-    pub fn from_network(model: &Model, net: NetId, values: &Values, method: Option<&str>) -> Result<WeightsFile, EvalError> {
+    pub fn from_network(
+        model: &Model,
+        net: NetId,
+        values: &Values,
+        method: Option<&str>,
+    ) -> Result<WeightsFile, EvalError> {
         let network = &model.networks[net.0];
         let dense = DenseNet::from_model(model, net, values)?;
         let data = network.input.and_then(|d| model.datasets.get(d.0));
@@ -178,7 +183,12 @@ impl WeightsFile {
     /// Checks that the record is consistent: format and version, finite numbers, and shapes
     /// that chain from the inputs to the outputs. `file` names the file in messages.
     pub fn validate(&self, file: &str) -> Result<(), Diagnostic> {
-        let err = |code: &'static str, msg: String| Err(Diagnostic::error(code, format!("weights file `{file}`: {msg}")));
+        let err = |code: &'static str, msg: String| {
+            Err(Diagnostic::error(
+                code,
+                format!("weights file `{file}`: {msg}"),
+            ))
+        };
         if self.format != FORMAT {
             return err(
                 "E0804",
@@ -188,7 +198,10 @@ impl WeightsFile {
         if self.version != VERSION {
             return err(
                 "E0804",
-                format!("schema version {} is not supported (this cnnc reads version {VERSION})", self.version),
+                format!(
+                    "schema version {} is not supported (this cnnc reads version {VERSION})",
+                    self.version
+                ),
             );
         }
         if self.layers.is_empty() {
@@ -197,7 +210,11 @@ impl WeightsFile {
         if !self.feature_names.is_empty() && self.feature_names.len() != self.inputs {
             return err(
                 "E0805",
-                format!("{} feature names for {} inputs", self.feature_names.len(), self.inputs),
+                format!(
+                    "{} feature names for {} inputs",
+                    self.feature_names.len(),
+                    self.inputs
+                ),
             );
         }
         if let Some(s) = &self.standardization {
@@ -212,7 +229,9 @@ impl WeightsFile {
                     ),
                 );
             }
-            if s.mean.iter().chain(&s.std).any(|v| !v.is_finite()) || s.std.iter().any(|v| *v <= 0.0) {
+            if s.mean.iter().chain(&s.std).any(|v| !v.is_finite())
+                || s.std.iter().any(|v| *v <= 0.0)
+            {
                 return err(
                     "E0806",
                     "the standardization has a non-finite mean or a standard deviation that is not positive".into(),
@@ -230,7 +249,11 @@ impl WeightsFile {
                     format!(
                         "layer {n} has {cols} columns, expected {} ({width} inputs{})",
                         width + extra,
-                        if extra == 1 { " and the bias column" } else { "" }
+                        if extra == 1 {
+                            " and the bias column"
+                        } else {
+                            ""
+                        }
                     ),
                 );
             }
@@ -265,8 +288,15 @@ impl WeightsFile {
                 }
                 _ => {}
             }
-            if l.weights.iter().chain(l.bias.iter().flatten()).any(|v| !v.is_finite()) {
-                return err("E0806", format!("layer {n} has a weight that is not a finite number"));
+            if l.weights
+                .iter()
+                .chain(l.bias.iter().flatten())
+                .any(|v| !v.is_finite())
+            {
+                return err(
+                    "E0806",
+                    format!("layer {n} has a weight that is not a finite number"),
+                );
             }
             width = rows;
         }
@@ -279,7 +309,10 @@ impl WeightsFile {
             if t.names.len() != want {
                 return err(
                     "E0805",
-                    format!("{} target names for {width} outputs (expected {want})", t.names.len()),
+                    format!(
+                        "{} target names for {width} outputs (expected {want})",
+                        t.names.len()
+                    ),
                 );
             }
         }
@@ -294,7 +327,11 @@ impl WeightsFile {
             let Some(activation) = ActivationFn::from_name(&l.activation) else {
                 return Err(Diagnostic::error(
                     "E0807",
-                    format!("weights file `{file}`: layer {} has the unknown activation `{}`", i + 1, l.activation),
+                    format!(
+                        "weights file `{file}`: layer {} has the unknown activation `{}`",
+                        i + 1,
+                        l.activation
+                    ),
                 )
                 .with_note("known activations: identity, relu, leaky_relu, sigmoid, softplus"));
             };
@@ -323,8 +360,11 @@ impl WeightsFile {
     /// Parses and validates the JSON text of a weights file named `file`.
     pub fn parse(text: &str, file: &str) -> Result<WeightsFile, Diagnostic> {
         let w: WeightsFile = serde_json::from_str(text).map_err(|e| {
-            Diagnostic::error("E0803", format!("weights file `{file}` is not a valid weights file"))
-                .with_note(format!("{e}"))
+            Diagnostic::error(
+                "E0803",
+                format!("weights file `{file}` is not a valid weights file"),
+            )
+            .with_note(format!("{e}"))
         })?;
         w.validate(file)?;
         Ok(w)
@@ -338,8 +378,11 @@ pub fn write_atomic(path: &Path, weights: &WeightsFile) -> Result<(), Diagnostic
     let name = path.display().to_string();
     weights.validate(&name)?;
     let fail = |what: &str, e: std::io::Error| {
-        Diagnostic::error("E0801", format!("cannot write weights file `{name}`: {what}"))
-            .with_note(e.to_string())
+        Diagnostic::error(
+            "E0801",
+            format!("cannot write weights file `{name}`: {what}"),
+        )
+        .with_note(e.to_string())
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -365,7 +408,8 @@ pub fn write_atomic(path: &Path, weights: &WeightsFile) -> Result<(), Diagnostic
 pub fn read(path: &Path, sources: &mut SourceMap) -> Result<WeightsFile, Diagnostic> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::error("E0802", format!("cannot read weights file `{name}`")).with_note(e.to_string())
+        Diagnostic::error("E0802", format!("cannot read weights file `{name}`"))
+            .with_note(e.to_string())
     })?;
     match serde_json::from_str::<WeightsFile>(&text) {
         Ok(w) => {
@@ -375,14 +419,21 @@ pub fn read(path: &Path, sources: &mut SourceMap) -> Result<WeightsFile, Diagnos
         Err(e) => {
             let offset = byte_offset(&text, e.line(), e.column());
             let message = e.to_string();
-            let label = message.split(" at line ").next().unwrap_or(&message).to_string();
+            let label = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
             let end = (offset + 1).min(text.len());
             let src = sources.add(name.clone(), Some(path), text);
-            Err(
-                Diagnostic::error("E0803", format!("weights file `{name}` is not a valid weights file"))
-                    .with_primary(Span::new(src, offset..end), label)
-                    .with_help("weights files are written by `cnnc train`; see docs/WEIGHTS.md for the schema"),
+            Err(Diagnostic::error(
+                "E0803",
+                format!("weights file `{name}` is not a valid weights file"),
             )
+            .with_primary(Span::new(src, offset..end), label)
+            .with_help(
+                "weights files are written by `cnnc train`; see docs/WEIGHTS.md for the schema",
+            ))
         }
     }
 }
@@ -421,6 +472,10 @@ fn compact_number_lists(pretty: &str) -> String {
 
 /// The byte offset of a 1-based line and column (serde_json counts columns in bytes).
 fn byte_offset(text: &str, line: usize, column: usize) -> usize {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     (start + column.saturating_sub(1)).min(text.len())
 }

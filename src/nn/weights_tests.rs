@@ -70,32 +70,77 @@ fn error_of(text: &str) -> (String, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = write_text(&dir, text);
     let d = read(&path, &mut SourceMap::new()).expect_err("must fail");
-    (d.code.to_string(), d.message.clone() + " | " + &d.notes.join(" | "))
+    (
+        d.code.to_string(),
+        d.message.clone() + " | " + &d.notes.join(" | "),
+    )
 }
 
 fn valid_json() -> String {
     let (m, net, values) = small();
-    WeightsFile::from_network(&m, net, &values, None).expect("builds").to_json()
+    WeightsFile::from_network(&m, net, &values, None)
+        .expect("builds")
+        .to_json()
 }
 
 #[test]
 fn reading_errors_name_the_file_and_the_problem() {
     let good = valid_json();
     let cases: Vec<(&str, String, &str)> = vec![
-        ("E0803", "{ \"format\": ".to_string(), "not a valid weights file"),
-        ("E0803", good.replace("\"inputs\": 2,", ""), "not a valid weights file"),
-        ("E0804", good.replace("\"version\": 1", "\"version\": 7"), "schema version 7"),
-        ("E0804", good.replace("\"cnnc-weights\"", "\"other\""), "the format is `other`"),
-        ("E0805", good.replace("\"inputs\": 2,", "\"inputs\": 3,"), "2 feature names for 3 inputs"),
+        (
+            "E0803",
+            "{ \"format\": ".to_string(),
+            "not a valid weights file",
+        ),
+        (
+            "E0803",
+            good.replace("\"inputs\": 2,", ""),
+            "not a valid weights file",
+        ),
+        (
+            "E0804",
+            good.replace("\"version\": 1", "\"version\": 7"),
+            "schema version 7",
+        ),
+        (
+            "E0804",
+            good.replace("\"cnnc-weights\"", "\"other\""),
+            "the format is `other`",
+        ),
         (
             "E0805",
-            good.replacen("\"bias_mode\": \"separate\"", "\"bias_mode\": \"column\"", 1),
+            good.replace("\"inputs\": 2,", "\"inputs\": 3,"),
+            "2 feature names for 3 inputs",
+        ),
+        (
+            "E0805",
+            good.replacen(
+                "\"bias_mode\": \"separate\"",
+                "\"bias_mode\": \"column\"",
+                1,
+            ),
             "layer 1 has 2 columns, expected 3 (2 inputs and the bias column)",
         ),
-        ("E0805", good.replacen("\"bias_mode\": \"separate\"", "\"bias_mode\": \"none\"", 1), "layer 1 has a `bias`"),
-        ("E0805", good.replace("\"y1\"", "\"y1\", \"y2\""), "3 target names for 2 outputs"),
-        ("E0806", good.replacen("0.5", "-0.5", 1), "standard deviation that is not positive"),
-        ("E0805", good.replacen("-2.0,", "", 1), "layer 1 has 5 weights"),
+        (
+            "E0805",
+            good.replacen("\"bias_mode\": \"separate\"", "\"bias_mode\": \"none\"", 1),
+            "layer 1 has a `bias`",
+        ),
+        (
+            "E0805",
+            good.replace("\"y1\"", "\"y1\", \"y2\""),
+            "3 target names for 2 outputs",
+        ),
+        (
+            "E0806",
+            good.replacen("0.5", "-0.5", 1),
+            "standard deviation that is not positive",
+        ),
+        (
+            "E0805",
+            good.replacen("-2.0,", "", 1),
+            "layer 1 has 5 weights",
+        ),
     ];
     for (code, text, want) in cases {
         let (got_code, msg) = error_of(&text);
@@ -103,7 +148,11 @@ fn reading_errors_name_the_file_and_the_problem() {
         assert!(msg.contains(want), "{msg} should say {want}");
         assert!(msg.contains("w.json"), "{msg} should name the file");
     }
-    let missing = read(std::path::Path::new("/nonexistent/w.json"), &mut SourceMap::new()).expect_err("fails");
+    let missing = read(
+        std::path::Path::new("/nonexistent/w.json"),
+        &mut SourceMap::new(),
+    )
+    .expect_err("fails");
     assert_eq!(missing.code, "E0802");
     assert!(missing.message.contains("/nonexistent/w.json"));
 }
@@ -111,7 +160,10 @@ fn reading_errors_name_the_file_and_the_problem() {
 #[test]
 fn a_syntax_error_points_into_the_file() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = write_text(&dir, "{\n  \"format\": \"cnnc-weights\",\n  \"version\": 1,,\n}\n");
+    let path = write_text(
+        &dir,
+        "{\n  \"format\": \"cnnc-weights\",\n  \"version\": 1,,\n}\n",
+    );
     let mut sources = SourceMap::new();
     let d = read(&path, &mut sources).expect_err("fails");
     let span = d.primary_span().expect("has a span");
@@ -144,7 +196,8 @@ fn a_failed_write_leaves_the_old_file() {
     let d = write_atomic(&path, &bad).expect_err("refuses NaN");
     assert_eq!(d.code, "E0806");
     assert_eq!(std::fs::read_to_string(&path).expect("reads"), before);
-    let d = write_atomic(&dir.path().join("no/such/dir/net.json"), &good).expect_err("no directory");
+    let d =
+        write_atomic(&dir.path().join("no/such/dir/net.json"), &good).expect_err("no directory");
     assert_eq!(d.code, "E0801");
     assert_eq!(std::fs::read_dir(dir.path()).expect("lists").count(), 1);
 }
