@@ -13,10 +13,12 @@
 #![warn(missing_docs)]
 
 pub mod conic;
+pub mod convex;
 pub mod diag;
 pub mod model;
 pub mod nn;
 pub mod sema;
+pub mod solve;
 pub mod syntax;
 
 use std::path::Path;
