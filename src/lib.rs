@@ -17,6 +17,7 @@ pub mod convex;
 pub mod diag;
 pub mod lower;
 pub mod model;
+pub mod nn;
 pub mod sema;
 pub mod solve;
 pub mod syntax;
