@@ -15,6 +15,7 @@
 pub mod conic;
 pub mod convex;
 pub mod diag;
+pub mod driver;
 pub mod lower;
 pub mod model;
 pub mod nn;

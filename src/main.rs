@@ -26,6 +26,20 @@ enum Command {
         #[command(flatten)]
         input: Input,
     },
+    /// Train the model's network with its method; print a summary, write the weights.
+    Train {
+        #[command(flatten)]
+        input: Input,
+        /// The method to use (default: the first one the model declares).
+        #[arg(long)]
+        method: Option<String>,
+        /// Write the trained weights here (JSON), only after a successful solve.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Print the report as one JSON object instead of text.
+        #[arg(long, value_enum)]
+        report: Option<ReportFormat>,
+    },
     /// Compile a model and print one stage of it.
     Compile {
         #[command(flatten)]
@@ -61,6 +75,11 @@ enum Emit {
     Ast,
     /// The checked model: data shapes, variables, objective, constraints.
     Model,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum ReportFormat {
+    Json,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -100,6 +119,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { input } => check(&input),
+        Command::Train {
+            input,
+            method,
+            output,
+            report,
+        } => train(&input, method.as_deref(), output.as_deref(), report),
         Command::Compile {
             input,
             emit,
@@ -150,6 +175,64 @@ fn check(input: &Input) -> Result<(), Failed> {
         model.constraints.len(),
         plural(model.constraints.len()),
     );
+    Ok(())
+}
+
+fn train(
+    input: &Input,
+    method: Option<&str>,
+    output: Option<&Path>,
+    format: Option<ReportFormat>,
+) -> Result<(), Failed> {
+    use cnnc::driver::{self, TrainError};
+    let (sources, _, model) = frontend(input)?;
+    let fail = |sources: SourceMap, d: Vec<Diagnostic>| Failed(sources, d);
+    let method = match driver::pick_method(&model, method) {
+        Ok(m) => m,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    let trained = match driver::train(&model, &sources, method) {
+        Ok(t) => t,
+        Err(TrainError::Invalid(d)) => return Err(fail(sources, d)),
+        Err(TrainError::NotSolved(outcome, problem)) => {
+            let d = outcome.diagnostic(&problem).into_iter().collect();
+            if format == Some(ReportFormat::Json) {
+                let v = serde_json::json!({
+                    "status": outcome.status.as_str(),
+                    "method": cnnc::sema::options::method_name(method.kind),
+                    "objective": null,
+                    "infeasible_constraints": outcome.infeasible_groups,
+                });
+                println!("{v}");
+            }
+            return Err(fail(sources, d));
+        }
+    };
+    let report = match driver::report(&trained) {
+        Ok(r) => r,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    if let Some(path) = output {
+        let weights = cnnc::nn::weights::WeightsFile::from_network(
+            &trained.model,
+            trained.net,
+            &trained.values,
+            Some(&report.method),
+        )
+        .map_err(|e| Failed(SourceMap::new(), vec![e.to_diagnostic()]))?;
+        if let Err(d) = cnnc::nn::weights::write_atomic(path, &weights) {
+            return Err(fail(sources, vec![d]));
+        }
+    }
+    match format {
+        Some(ReportFormat::Json) => println!("{}", to_json(&report).trim_end()),
+        None => {
+            print!("{}", driver::text(&report));
+            if let Some(path) = output {
+                println!("weights    written to {}", path.display());
+            }
+        }
+    }
     Ok(())
 }
 
