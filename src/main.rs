@@ -50,6 +50,9 @@ enum Command {
         /// Text for people, JSON for programs.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// The method whose lowering to show (default: the first one the model declares).
+        #[arg(long)]
+        method: Option<String>,
         /// Write to this file instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -75,6 +78,12 @@ enum Emit {
     Ast,
     /// The checked model: data shapes, variables, objective, constraints.
     Model,
+    /// The activation patterns the pattern method found.
+    Patterns,
+    /// The convex program after the training method's lowering.
+    Convex,
+    /// The conic problem the solver receives, readable.
+    Conic,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -129,8 +138,9 @@ fn main() -> ExitCode {
             input,
             emit,
             format,
+            method,
             output,
-        } => compile(&input, emit, format, output.as_deref()),
+        } => compile(&input, emit, format, method.as_deref(), output.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -244,13 +254,43 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn compile(input: &Input, emit: Emit, format: Format, output: Option<&Path>) -> Result<(), Failed> {
+fn compile(
+    input: &Input,
+    emit: Emit,
+    format: Format,
+    method: Option<&str>,
+    output: Option<&Path>,
+) -> Result<(), Failed> {
+    use cnnc::driver::stages;
     let (sources, file, model) = frontend(input)?;
     let text = match (emit, format) {
         (Emit::Ast, Format::Text) => cnnc::syntax::print::print_file(&sources, &file),
         (Emit::Ast, Format::Json) => to_json(&file),
         (Emit::Model, Format::Text) => cnnc::model::print::print_model(&sources, &model),
         (Emit::Model, Format::Json) => to_json(&model),
+        (Emit::Patterns | Emit::Convex | Emit::Conic, _) => {
+            let program = match stages::program(&model, &sources, method) {
+                Ok(p) => p,
+                Err(d) => return Err(Failed(sources, d)),
+            };
+            match emit {
+                Emit::Patterns => {
+                    let Some(l) = &program.patterns else {
+                        let d = Diagnostic::error("E1104", "no activation patterns: the model is not lowered with `method patterns`");
+                        return Err(Failed(sources, vec![d]));
+                    };
+                    match format {
+                        Format::Text => stages::patterns_text(l),
+                        Format::Json => to_json(&stages::patterns_json(l, &model)),
+                    }
+                }
+                Emit::Convex => cnnc::convex::print::print(&program.translation.program),
+                _ => match stages::conic(&program) {
+                    Ok((p, _)) => cnnc::conic::print::print(&p, &sources),
+                    Err(d) => return Err(Failed(sources, d)),
+                },
+            }
+        }
     };
     write_output(output, &text).map_err(|d| Failed(sources, vec![d]))
 }

@@ -3,6 +3,7 @@
 //! prints what these return.
 
 pub mod report;
+pub mod stages;
 pub mod train;
 
 pub use report::{report, text, Report};
