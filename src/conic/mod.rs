@@ -8,6 +8,7 @@
 //! variables are only allowed on the LP/MILP back end. PSD cones use the upper triangle, stacked
 //! column by column, with off-diagonal entries scaled by √2 (Clarabel's convention).
 
+pub mod cbf;
 pub mod matrix;
 
 pub use matrix::{Csc, Triplets};
