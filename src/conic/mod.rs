@@ -9,6 +9,8 @@
 //! column by column, with off-diagonal entries scaled by √2 (Clarabel's convention).
 
 pub mod cbf;
+pub mod json;
+pub mod lp;
 pub mod matrix;
 
 pub use matrix::{Csc, Triplets};

@@ -28,6 +28,8 @@ mod write;
 
 pub use write::write;
 
+pub(crate) use write::num;
+
 use crate::conic::ConicProblem;
 use crate::diag::{Diagnostic, SourceMap};
 

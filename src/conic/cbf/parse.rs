@@ -561,12 +561,7 @@ impl<'t> Parser<'t> {
     }
 
     /// Reads `count` body lines of shape `want`; malformed lines are reported and left out.
-    fn body(
-        &mut self,
-        kw: Keyword,
-        count: &Sp<i64>,
-        want: &[Field],
-    ) -> Result<BodyLines, Stop> {
+    fn body(&mut self, kw: Keyword, count: &Sp<i64>, want: &[Field]) -> Result<BodyLines, Stop> {
         let mut out = Vec::new();
         let mut got = 0usize;
         while (got as i64) < count.v {

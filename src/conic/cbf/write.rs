@@ -28,7 +28,7 @@ enum Target {
 }
 
 /// A number in C notation, shortest form that reads back to the same `f64`.
-pub(super) fn num(v: f64) -> String {
+pub(crate) fn num(v: f64) -> String {
     let a = v.abs();
     if v == 0.0 {
         "0".to_string()
