@@ -24,8 +24,13 @@
 mod build;
 mod lexer;
 mod parse;
+mod report;
 mod write;
 
+pub use report::{
+    exit_code, report_json, report_text, EXIT_BAD_INPUT, EXIT_CANNOT_SOLVE, EXIT_INFEASIBLE,
+    EXIT_NOT_SOLVED, EXIT_SOLVED, EXIT_UNBOUNDED,
+};
 pub use write::write;
 
 pub(crate) use write::num;

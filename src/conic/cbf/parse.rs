@@ -432,7 +432,7 @@ impl<'t> Parser<'t> {
                 .with_primary(at, label),
             };
             d = d.with_help(format!(
-                "a `{}` line has the form `{}`; check that the file is complete",
+                "each {what} line of `{}` has the form `{}`; check that the file is complete",
                 kw.name(),
                 want.iter()
                     .map(|f| f.describe())
