@@ -71,8 +71,9 @@ pub fn write(p: &ConicProblem) -> Result<String, Diagnostic> {
         let o = p.origins.get(k);
         let _ = writeln!(
             out,
-            "\\   c{row}..c{}: {} {}",
-            row + cone.dim(),
+            "\\   c{row}..c{} ({} rows): {} {}",
+            (row + cone.dim()).saturating_sub(1),
+            cone.dim(),
             o.map_or("", |o| o.stage),
             o.map_or(String::new(), |o| o.label.replace(['\n', '\r'], " "))
         );

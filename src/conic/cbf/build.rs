@@ -18,8 +18,8 @@ use super::parse::{CbfFile, ConeDecl, ConeList, Coord, Keyword, PowCone, Sense, 
 use crate::conic::{Cone, ConicProblem, ConicVar, Csc, Origin, Triplets};
 use crate::diag::{suggest, Diagnostic, Span};
 
-/// The largest number of columns or rows accepted, so a bad header cannot exhaust memory.
-const MAX_SIZE: i64 = 100_000_000;
+/// The largest number of columns or of rows accepted, so a bad header cannot exhaust memory.
+const MAX_SIZE: i64 = 10_000_000;
 /// Diagnostics kept before giving up on a file.
 const MAX_DIAGS: usize = 30;
 
@@ -90,6 +90,21 @@ impl Builder<'_> {
                     format!("the problem has {ncols} scalar columns, more than cnnc supports"),
                 )
                 .with_primary(span, "the PSD variables are too large"),
+            );
+            return None;
+        }
+        let psd_con_rows: usize = psd_cons.iter().map(|&d| d * (d + 1) / 2).sum();
+        if m.saturating_add(psd_con_rows) as i64 > MAX_SIZE {
+            let span = f.keyword_span(Keyword::PsdCon).unwrap_or(f.eof);
+            self.err(
+                Diagnostic::error(
+                    "E0705",
+                    format!(
+                        "the problem has {} constraint rows, more than cnnc supports",
+                        m.saturating_add(psd_con_rows)
+                    ),
+                )
+                .with_primary(span, "the PSD constraints are too large"),
             );
             return None;
         }

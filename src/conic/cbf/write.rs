@@ -173,14 +173,18 @@ pub fn write(p: &ConicProblem) -> String {
         let _ = writeln!(out, "# Cone blocks, in cnnc's row order:");
         let mut row = 0;
         for (cone, o) in p.cones.iter().zip(&p.origins) {
-            let _ = writeln!(
+            let from = format!("{} {}", o.stage, o.label.replace(['\n', '\r'], " "));
+            let from = from.trim();
+            let _ = write!(
                 out,
-                "#   rows {row}..{}: {:?} from {} {}",
+                "#   rows {row}..{}: {}",
                 row + cone.dim(),
-                cone,
-                o.stage,
-                o.label.replace(['\n', '\r'], " ")
+                describe(cone)
             );
+            if !from.is_empty() {
+                let _ = write!(out, " from {from}");
+            }
+            out.push('\n');
             row += cone.dim();
         }
     }
@@ -230,6 +234,18 @@ pub fn write(p: &ConicProblem) -> String {
     section(&mut out, "HCOORD", &hcoord);
     section(&mut out, "DCOORD", &dcoord);
     out
+}
+
+/// A cone in words for comments, e.g. `second-order cone of size 3`.
+fn describe(c: &Cone) -> String {
+    match *c {
+        Cone::Zero(d) => format!("zero cone of size {d}"),
+        Cone::Nonneg(d) => format!("nonnegative cone of size {d}"),
+        Cone::SecondOrder(d) => format!("second-order cone of size {d}"),
+        Cone::Exponential => "exponential cone".to_string(),
+        Cone::Power(a) => format!("power cone with alpha {}", num(a)),
+        Cone::PsdTriangle(n) => format!("{n}x{n} PSD cone"),
+    }
 }
 
 fn section(out: &mut String, kw: &str, lines: &[String]) {
