@@ -450,3 +450,39 @@ fn written_cbf_text() {
 fn written_json_text() {
     insta::assert_snapshot!("json_write_showcase", json::write(&writer_showcase()));
 }
+
+// ---------------------------------------------------------------- what `cnnc solve` reports
+
+fn solve_text(text: &str) -> (ConicProblem, cnnc::solve::Outcome) {
+    let p = read_text("case.cbf", text.to_string()).expect("reads");
+    let o = solve(&p, choose_backend(&p), &settings()).expect("attempted");
+    (p, o)
+}
+
+#[test]
+fn reports_and_exit_codes() {
+    let text = std::fs::read_to_string(dir("examples").join("lp_sequence.cbf")).expect("file");
+    let (p, o) = solve_text(&text);
+    let v: serde_json::Value = serde_json::from_str(&cbf::report_json(&p, &o)).expect("JSON");
+    assert_eq!(v["status"], "optimal");
+    assert_rel(v["objective"].as_f64().expect("a number"), 984.0 / 193.0);
+    assert_eq!(v["x"][1][0], "x1");
+    assert_eq!(cbf::exit_code(o.status), cbf::EXIT_SOLVED);
+    assert!(cbf::report_text(&o).starts_with("status: optimal\nobjective: 5.09"));
+
+    // x0 >= 1 and x0 <= -1: infeasible.
+    let infeasible = "VER\n3\nOBJSENSE\nMIN\nVAR\n1 1\nF 1\nCON\n2 1\nL+ 2\n\
+                      ACOORD\n2\n0 0 1\n1 0 -1\nBCOORD\n2\n0 -1\n1 -1\n";
+    let (p, o) = solve_text(infeasible);
+    let v: serde_json::Value = serde_json::from_str(&cbf::report_json(&p, &o)).expect("JSON");
+    assert_eq!(v["status"], "primal infeasible");
+    assert!(v["objective"].is_null());
+    assert!(v["x"].is_null());
+    assert_eq!(cbf::exit_code(o.status), cbf::EXIT_INFEASIBLE);
+
+    // minimize x0 with x0 free: unbounded.
+    let unbounded = "VER\n3\nOBJSENSE\nMIN\nVAR\n1 1\nF 1\nOBJACOORD\n1\n0 1\n";
+    let (_, o) = solve_text(unbounded);
+    assert_eq!(o.status, Status::DualInfeasible);
+    assert_eq!(cbf::exit_code(o.status), cbf::EXIT_UNBOUNDED);
+}
