@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod conic;
+pub mod convex;
 pub mod diag;
 pub mod model;
 pub mod sema;

@@ -589,6 +589,21 @@ fn malformed_problem_is_an_error() {
 }
 
 #[test]
+fn integers_with_a_cone_have_no_backend() {
+    let mut p = socp_0().problem;
+    p.vars[0].integer = true;
+    let e = solve(&p, choose_backend(&p), &Settings::default()).expect_err("no back end");
+    assert_eq!(
+        e,
+        SolveError::MixedIntegerConic {
+            what: "a second-order cone of dimension 3".into(),
+            label: "ball".into()
+        }
+    );
+    assert_eq!(e.code(), "E0906");
+}
+
+#[test]
 fn errors_become_diagnostics() {
     let e = solve(&milp_0().problem, Backend::Clarabel, &Settings::default())
         .expect_err("integers on clarabel");
@@ -742,4 +757,111 @@ fn psd_without_feature_says_how_to_enable_it() {
     let help = d.help.unwrap_or_default();
     assert!(help.contains("--features sdp"), "{help}");
     assert!(help.contains("libopenblas-dev"), "{help}");
+}
+
+/// `min ½x² − x` with no constraints: `x = 1`, value −½ (closed form).
+fn qp_unconstrained() -> Reference {
+    Reference {
+        name: "qp_unconstrained",
+        problem: Build::new(1).q(&[-1.0]).p(0, 0, 1.0).build(),
+        optimum: -0.5,
+        x: Some(vec![1.0]),
+        accepted_by: vec![Backend::Clarabel],
+    }
+}
+
+#[test]
+fn qp_without_constraints() {
+    check(&qp_unconstrained());
+}
+
+#[test]
+fn empty_problem_is_its_constant() {
+    let mut p = Build::new(0).build();
+    p.constant = 4.0;
+    for b in Backend::ALL {
+        let out = solve(&p, b, &Settings::default()).expect("accepted");
+        assert_eq!(out.status, Status::Optimal, "{b}");
+        assert_eq!(out.objective, Some(4.0), "{b}");
+        assert_eq!(out.x, Some(Vec::new()), "{b}");
+    }
+    // A constant constraint that fails: 0 ≤ −1.
+    let p = Build::new(0)
+        .block(Cone::Nonneg(1), "broken", vec![le(&[], -1.0)])
+        .build();
+    for b in Backend::ALL {
+        let out = solve(&p, b, &Settings::default()).expect("accepted");
+        assert_eq!(out.status, Status::PrimalInfeasible, "{b}");
+        assert_eq!(out.infeasible_groups, ["broken"], "{b}");
+    }
+}
+
+/// Degenerate cone blocks Clarabel would assert on or that hold no rows: `SOC(1)` is `s₀ ≥ 0`.
+/// `min x` with `x ≥ 2` written as a one-row second-order cone, plus empty blocks: value 2.
+fn degenerate_blocks() -> Reference {
+    let problem = Build::new(1)
+        .q(&[1.0])
+        .block(Cone::Zero(0), "no equalities", Vec::new())
+        .block(Cone::SecondOrder(1), "soc1", vec![slack(&[(0, 1.0)], -2.0)])
+        .block(Cone::Nonneg(0), "no inequalities", Vec::new())
+        .build();
+    Reference {
+        name: "degenerate_blocks",
+        problem,
+        optimum: 2.0,
+        x: Some(vec![2.0]),
+        accepted_by: vec![Backend::Clarabel],
+    }
+}
+
+#[test]
+fn degenerate_cone_blocks() {
+    check(&degenerate_blocks());
+}
+
+/// Random bounded, feasible LPs (box `[−1, 1]ⁿ`, rows `aᵀx ≤ aᵀx₀ + slack` for an `x₀` in the
+/// box): Clarabel and microlp must agree on every optimum. A fixed-seed generator keeps the
+/// instances the same on every run.
+#[test]
+fn random_lps_agree_across_backends() {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut uniform = move || {
+        // xorshift64*, mapped to [−1, 1).
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let bits = state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
+        bits as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    for instance in 0..20 {
+        let (n, m) = (6, 8);
+        let x0: Vec<f64> = (0..n).map(|_| uniform()).collect();
+        let mut rows = Vec::new();
+        for _ in 0..m {
+            let a: Vec<(usize, f64)> = (0..n).map(|j| (j, uniform())).collect();
+            let ax0: f64 = a.iter().map(|&(j, v)| v * x0[j]).sum();
+            rows.push(le(&a, ax0 + 0.5 * (uniform() + 1.0)));
+        }
+        let mut bounds = Vec::new();
+        for j in 0..n {
+            bounds.push(le(&[(j, 1.0)], 1.0));
+            bounds.push(ge(&[(j, 1.0)], -1.0));
+        }
+        let q: Vec<f64> = (0..n).map(|_| uniform()).collect();
+        let p = Build::new(n)
+            .q(&q)
+            .block(Cone::Nonneg(m), "rows", rows)
+            .block(Cone::Nonneg(2 * n), "box", bounds)
+            .build();
+        let objective = |b: Backend| {
+            let out = solve(&p, b, &Settings::default()).expect("accepted");
+            assert_eq!(out.status, Status::Optimal, "instance {instance}, {b}");
+            out.objective.expect("optimal")
+        };
+        let (c, l) = (objective(Backend::Clarabel), objective(Backend::Microlp));
+        assert!(
+            (c - l).abs() <= REL_TOL * l.abs().max(1.0),
+            "instance {instance}: clarabel {c}, microlp {l}"
+        );
+    }
 }

@@ -13,6 +13,8 @@
 //! whose weight is not negligible. Dual cones: zero → free, nonnegative, second-order and PSD →
 //! themselves, power(α) → `(u/α, v/(1−α), w) ∈ K_α`, exponential → `(−v, −u, e·w) ∈ K_exp`.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::{
     DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
@@ -110,7 +112,14 @@ fn least_weight_certificate(p: &ConicProblem, s: &Settings) -> Option<Vec<f64>> 
                 for i in 0..d {
                     rows.push((vec![(z(i), -1.0)], 0.0));
                 }
-                push_cone(&mut cones, SupportedConeT::SecondOrderConeT(d));
+                push_cone(
+                    &mut cones,
+                    if d == 1 {
+                        SupportedConeT::NonnegativeConeT(1)
+                    } else {
+                        SupportedConeT::SecondOrderConeT(d)
+                    },
+                );
             }
             Cone::PsdTriangle(_n) => {
                 #[cfg(feature = "sdp")]
@@ -165,7 +174,11 @@ fn least_weight_certificate(p: &ConicProblem, s: &Settings) -> Option<Vec<f64>> 
         .ok()?;
     let mut solver =
         DefaultSolver::new(&CscMatrix::zeros((nv, nv)), &q, &g, &h, &cones, settings).ok()?;
-    solver.solve();
+    let solver = catch_unwind(AssertUnwindSafe(|| {
+        solver.solve();
+        solver
+    }))
+    .ok()?;
     match solver.solution.status {
         SolverStatus::Solved | SolverStatus::AlmostSolved => Some(solver.solution.x[m..].to_vec()),
         _ => None,

@@ -3,6 +3,7 @@
 //! same √2-scaled PSD triangles. A primal infeasibility is explained by naming the cone blocks
 //! a certificate involves (see [`super::certificate`]).
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use clarabel::algebra::CscMatrix;
@@ -48,8 +49,28 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
     let start = Instant::now();
     let mut solver = DefaultSolver::new(&csc(&p.p), &p.q, &csc(&p.a), &p.b, &cones, settings)
         .map_err(|e| SolveError::Rejected(e.to_string()))?;
-    solver.solve();
+    // Clarabel asserts on some internal numerical failures; report those as numerical trouble
+    // instead of aborting the compiler.
+    let finished = catch_unwind(AssertUnwindSafe(|| {
+        solver.solve();
+        solver
+    }));
     let solve_seconds = start.elapsed().as_secs_f64();
+    let Ok(solver) = finished else {
+        return Ok(Outcome {
+            status: Status::NumericalError,
+            backend: Backend::Clarabel,
+            objective: None,
+            x: None,
+            last_iterate: None,
+            z: None,
+            iterations: 0,
+            solve_seconds,
+            infeasible_groups: Vec::new(),
+            infeasible_blocks: Vec::new(),
+            notes: vec!["Clarabel stopped on an internal error".into()],
+        });
+    };
     let sol = &solver.solution;
 
     let mut notes = Vec::new();
@@ -119,6 +140,8 @@ fn clarabel_cone(c: &Cone) -> Option<SupportedConeT<f64>> {
     Some(match *c {
         Cone::Zero(n) => SupportedConeT::ZeroConeT(n),
         Cone::Nonneg(n) => SupportedConeT::NonnegativeConeT(n),
+        // Clarabel asserts dimension ≥ 2; `‖()‖ ≤ s₀` is just `s₀ ≥ 0`.
+        Cone::SecondOrder(1) => SupportedConeT::NonnegativeConeT(1),
         Cone::SecondOrder(n) => SupportedConeT::SecondOrderConeT(n),
         Cone::Exponential => SupportedConeT::ExponentialConeT(),
         Cone::Power(a) => SupportedConeT::PowerConeT(a),

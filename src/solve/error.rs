@@ -33,6 +33,15 @@ pub enum SolveError {
         /// Origin label of the block, or `objective`.
         label: String,
     },
+    /// Integer variables together with a cone (or a quadratic objective) microlp cannot take:
+    /// no back end solves mixed-integer conic problems.
+    #[error("integer variables together with {what} (`{label}`): no back end of cnnc solves mixed-integer conic problems")]
+    MixedIntegerConic {
+        /// What it was, e.g. `a second-order cone of dimension 3`.
+        what: String,
+        /// Origin label of the block, or `objective`.
+        label: String,
+    },
     /// Sizes or indices of the problem do not agree.
     #[error("malformed conic problem: {0}")]
     Malformed(String),
@@ -50,6 +59,7 @@ impl SolveError {
             SolveError::NotLinear { .. } => "E0903",
             SolveError::Malformed(_) => "E0904",
             SolveError::Rejected(_) => "E0905",
+            SolveError::MixedIntegerConic { .. } => "E0906",
         }
     }
 
@@ -73,6 +83,9 @@ impl SolveError {
                 d.with_note("this is a bug in cnnc's lowering; please report it")
             }
             SolveError::Rejected(_) => d,
+            SolveError::MixedIntegerConic { .. } => d.with_help(
+                "fix the integer choices (e.g. the activation pattern) or use a convex relaxation",
+            ),
         }
     }
 }

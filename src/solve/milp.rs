@@ -32,23 +32,23 @@ struct RowKind {
 
 /// Solves `p` with microlp.
 pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveError> {
+    let integers = p.vars.iter().any(|v| v.integer);
+    let refuse = |what: String, label: String| {
+        if integers {
+            SolveError::MixedIntegerConic { what, label }
+        } else {
+            SolveError::NotLinear { what, label }
+        }
+    };
     if p.p.nnz() > 0 {
-        return Err(SolveError::NotLinear {
-            what: "a quadratic objective".into(),
-            label: "objective".into(),
-        });
+        return Err(refuse("a quadratic objective".into(), "objective".into()));
     }
     let mut kinds = Vec::with_capacity(p.num_rows());
     for (block, c) in p.cones.iter().enumerate() {
         let eq = match c {
             Cone::Zero(_) => true,
             Cone::Nonneg(_) => false,
-            other => {
-                return Err(SolveError::NotLinear {
-                    what: describe(other),
-                    label: group_name(p, block),
-                })
-            }
+            other => return Err(refuse(describe(other), group_name(p, block))),
         };
         kinds.extend(std::iter::repeat_n(RowKind { eq, block }, c.dim()));
     }

@@ -20,7 +20,7 @@ pub use error::SolveError;
 pub use outcome::{Outcome, Status};
 pub use settings::Settings;
 
-use crate::conic::ConicProblem;
+use crate::conic::{ConicProblem, ConicVar, Csc};
 
 /// A solver back end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,10 +70,35 @@ pub fn choose_backend(p: &ConicProblem) -> Backend {
 /// feature, integers on Clarabel, a non-LP cone on microlp, inconsistent sizes).
 pub fn solve(p: &ConicProblem, backend: Backend, s: &Settings) -> Result<Outcome, SolveError> {
     error::check_shape(p)?;
+    if p.vars.is_empty() {
+        return solve_without_variables(p, backend, s);
+    }
     match backend {
         Backend::Clarabel => clarabel::solve(p, s),
         Backend::Microlp => milp::solve(p, s),
     }
+}
+
+/// A problem with no variables (everything fixed) is solved with one unused variable added,
+/// since the solvers expect at least one column; the point is reported empty again.
+fn solve_without_variables(
+    p: &ConicProblem,
+    backend: Backend,
+    s: &Settings,
+) -> Result<Outcome, SolveError> {
+    let mut padded = p.clone();
+    padded.vars.push(ConicVar {
+        name: "_unused".into(),
+        integer: false,
+    });
+    padded.q.push(0.0);
+    padded.p = Csc::zeros(1, 1);
+    padded.a = Csc::zeros(p.num_rows(), 1);
+    let mut out = solve(&padded, backend, s)?;
+    for v in [&mut out.x, &mut out.last_iterate].into_iter().flatten() {
+        v.clear();
+    }
+    Ok(out)
 }
 
 /// The label a cone block is reported under: its origin label, else its stage, else its index.

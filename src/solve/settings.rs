@@ -1,5 +1,7 @@
 //! Solver settings, the model's `solver` block after defaults are filled in.
 
+use crate::model::OptionValue;
+
 /// Settings shared by the back ends; microlp reads only `time_limit`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -28,5 +30,53 @@ impl Default for Settings {
             tol_feas: 1e-8,
             verbose: false,
         }
+    }
+}
+
+impl Settings {
+    /// The settings of a model's `solver` block, whose options the checker has already
+    /// validated; options that do not apply here keep their defaults.
+    pub fn from_options(options: &[(String, OptionValue)]) -> Settings {
+        let mut s = Settings::default();
+        for (name, value) in options {
+            match (name.as_str(), value) {
+                // `as` saturates; the checker only lets counts through.
+                ("max_iter", OptionValue::Number(v)) => s.max_iter = *v as u32,
+                ("time_limit", OptionValue::Number(v)) => s.time_limit = Some(*v),
+                ("tol_gap_abs", OptionValue::Number(v)) => s.tol_gap_abs = *v,
+                ("tol_gap_rel", OptionValue::Number(v)) => s.tol_gap_rel = *v,
+                ("tol_feas", OptionValue::Number(v)) => s.tol_feas = *v,
+                ("verbose", OptionValue::Bool(v)) => s.verbose = *v,
+                _ => {}
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_solver_block() {
+        let options = vec![
+            ("max_iter".to_string(), OptionValue::Number(50.0)),
+            ("time_limit".to_string(), OptionValue::Number(2.5)),
+            ("tol_feas".to_string(), OptionValue::Number(1e-6)),
+            ("verbose".to_string(), OptionValue::Bool(true)),
+        ];
+        let s = Settings::from_options(&options);
+        assert_eq!(
+            s,
+            Settings {
+                max_iter: 50,
+                time_limit: Some(2.5),
+                tol_feas: 1e-6,
+                verbose: true,
+                ..Settings::default()
+            }
+        );
+        assert_eq!(Settings::from_options(&[]), Settings::default());
     }
 }
