@@ -67,7 +67,9 @@ fn minimal_working_example() {
     assert!(p.vars[0].integer);
     assert_eq!(choose_backend(&p), Backend::Microlp);
     match solve(&p, Backend::Microlp, &settings()) {
-        Err(SolveError::NotLinear { what, .. }) => assert!(what.contains("second-order"), "{what}"),
+        Err(SolveError::MixedIntegerConic { what, .. }) => {
+            assert!(what.contains("second-order"), "{what}")
+        }
         other => panic!("expected a clear refusal, got {other:?}"),
     }
     // Its continuous relaxation: min 5.1 x0 with x0 = the distance from 0 to the line

@@ -500,7 +500,8 @@ impl<'t> Parser<'t> {
                     let found = match tok {
                         Tok::Int => "an integer",
                         Tok::Real => "a real number",
-                        _ => "a name",
+                        Tok::Word => "a name",
+                        Tok::Junk | Tok::Newline => "malformed text",
                     };
                     let expected = match field {
                         Field::Int => "an integer",
