@@ -88,6 +88,17 @@ fn exponential_and_power_cones() {
     assert_rel(optimum(&p), std::f64::consts::E - std::f64::consts::SQRT_2);
 }
 
+#[test]
+fn rotated_and_nonpositive_variable_cones() {
+    // minimize x0 + x1 + x3 with (x0, x1, x2) in QR (2 x0 x1 >= x2^2), x2 = 1, x3 in L-,
+    // x3 + 2 >= 0: x0 = x1 = 1/sqrt(2), x3 = -2, optimum sqrt(2) - 2 (closed form).
+    let text = "VER\n3\nOBJSENSE\nMIN\nVAR\n4 2\nQR 3\nL- 1\nCON\n2 2\nL= 1\nL+ 1\n\
+                OBJACOORD\n3\n0 1\n1 1\n3 1\nACOORD\n2\n0 2 1\n1 3 1\nBCOORD\n2\n0 -1\n1 2\n";
+    let p = read_text("qr.cbf", text.to_string()).expect("reads");
+    assert_eq!(p.cones[0], Cone::SecondOrder(3));
+    assert_rel(optimum(&p), std::f64::consts::SQRT_2 - 2.0);
+}
+
 #[cfg(feature = "sdp")]
 #[test]
 fn psd_examples_solve() {
