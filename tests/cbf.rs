@@ -107,6 +107,11 @@ fn psd_examples_solve() {
     assert_rel(optimum(&read_example("sdo_mixed.cbf")), 0.705_710_490_017);
     // Example C.2: 5, at x = (1, 1) (CVXPY 1.9.3 with Clarabel and with SCS).
     assert_rel(optimum(&read_example("psd_lmi.cbf")), 5.0);
+    // Written and read back (PSD variables become columns with a PSDCON): same optima.
+    for (file, want) in [("sdo_mixed.cbf", 0.705_710_490_017), ("psd_lmi.cbf", 5.0)] {
+        let back = read_text("again.cbf", cbf::write(&read_example(file))).expect("reads");
+        assert_rel(optimum(&back), want);
+    }
 }
 
 #[cfg(not(feature = "sdp"))]
