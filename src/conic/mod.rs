@@ -9,6 +9,9 @@
 //! column by column, with off-diagonal entries scaled by √2 (Clarabel's convention).
 
 pub mod canon;
+pub mod cbf;
+pub mod json;
+pub mod lp;
 pub mod matrix;
 pub mod print;
 
