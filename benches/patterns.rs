@@ -12,7 +12,7 @@ mod group_lasso;
 
 use cnnc::lower::patterns::{exact, sampled, Strategy};
 use nalgebra::{DMatrix, DVector};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 

@@ -346,7 +346,10 @@ mod tests {
 
     #[test]
     fn suggests_close_names() {
-        assert_eq!(suggest("sqared_error", ["squared_error", "hinge"]), Some("squared_error"));
+        assert_eq!(
+            suggest("sqared_error", ["squared_error", "hinge"]),
+            Some("squared_error")
+        );
         assert_eq!(suggest("zzz", ["squared_error", "hinge"]), None);
     }
 

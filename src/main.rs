@@ -1,1 +1,200 @@
-fn main() {}
+//! The `cnnc` command line: a thin layer over the library's stages.
+//!
+//! Exit codes: 0 success, 1 the input is wrong (diagnostics printed), 2 bad usage.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use cnnc::diag::{render, Diagnostic, SourceMap};
+use cnnc::sema::Overrides;
+
+/// Compile `.cnn` models — neural-network training with hard constraints — into conic programs.
+#[derive(Parser)]
+#[command(name = "cnnc", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check a model; print diagnostics, nothing else.
+    Check {
+        #[command(flatten)]
+        input: Input,
+    },
+    /// Compile a model and print one stage of it.
+    Compile {
+        #[command(flatten)]
+        input: Input,
+        /// The stage to print.
+        #[arg(long, value_enum, default_value_t = Emit::Model)]
+        emit: Emit,
+        /// Text for people, JSON for programs.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// The model file and command-line overrides.
+#[derive(Args)]
+struct Input {
+    /// The `.cnn` model file.
+    file: PathBuf,
+    /// Read data declaration NAME from another CSV file (repeatable).
+    #[arg(long = "data", value_name = "NAME=PATH", value_parser = parse_data)]
+    data: Vec<(String, PathBuf)>,
+    /// Give named constant NAME another value (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    set: Vec<(String, f64)>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Emit {
+    /// The parsed syntax tree.
+    Ast,
+    /// The checked model: data shapes, variables, objective, constraints.
+    Model,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn parse_data(s: &str) -> Result<(String, PathBuf), String> {
+    let (n, p) = s
+        .split_once('=')
+        .ok_or("expected NAME=PATH, e.g. `train=other.csv`")?;
+    if n.is_empty() || p.is_empty() {
+        return Err("expected NAME=PATH, e.g. `train=other.csv`".into());
+    }
+    Ok((n.to_string(), PathBuf::from(p)))
+}
+
+fn parse_set(s: &str) -> Result<(String, f64), String> {
+    let (n, v) = s
+        .split_once('=')
+        .ok_or("expected NAME=VALUE, e.g. `beta=1e-3`")?;
+    let v: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{v}` is not a number"))?;
+    if n.is_empty() || !v.is_finite() {
+        return Err("expected NAME=VALUE with a finite number, e.g. `beta=1e-3`".into());
+    }
+    Ok((n.to_string(), v))
+}
+
+/// What went wrong: diagnostics to print (exit 1).
+struct Failed(SourceMap, Vec<Diagnostic>);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { input } => check(&input),
+        Command::Compile {
+            input,
+            emit,
+            format,
+            output,
+        } => compile(&input, emit, format, output.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failed(sources, diags)) => {
+            let color = std::io::stderr().is_terminal();
+            eprint!("{}", render(&sources, &diags, color));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs the front end on the input.
+fn frontend(
+    input: &Input,
+) -> Result<(SourceMap, cnnc::syntax::ast::File, cnnc::model::Model), Failed> {
+    let mut sources = SourceMap::new();
+    let src = match cnnc::read_model(&mut sources, &input.file) {
+        Ok(s) => s,
+        Err(d) => return Err(Failed(sources, d)),
+    };
+    let overrides = Overrides {
+        data: input.data.clone(),
+        set: input.set.clone(),
+    };
+    let base = input.file.parent().unwrap_or(Path::new(""));
+    match cnnc::frontend(&mut sources, src, base, &overrides) {
+        Ok((file, model)) => Ok((sources, file, model)),
+        Err(d) => Err(Failed(sources, d)),
+    }
+}
+
+fn check(input: &Input) -> Result<(), Failed> {
+    let (_, _, model) = frontend(input)?;
+    eprintln!(
+        "{}: ok ({} data, {} network{}, {} variable{}, {} constraint{})",
+        input.file.display(),
+        model.datasets.len(),
+        model.networks.len(),
+        plural(model.networks.len()),
+        model.vars.len(),
+        plural(model.vars.len()),
+        model.constraints.len(),
+        plural(model.constraints.len()),
+    );
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn compile(input: &Input, emit: Emit, format: Format, output: Option<&Path>) -> Result<(), Failed> {
+    let (sources, file, model) = frontend(input)?;
+    let text = match (emit, format) {
+        (Emit::Ast, Format::Text) => cnnc::syntax::print::print_file(&sources, &file),
+        (Emit::Ast, Format::Json) => to_json(&file),
+        (Emit::Model, Format::Text) => cnnc::model::print::print_model(&sources, &model),
+        (Emit::Model, Format::Json) => to_json(&model),
+    };
+    write_output(output, &text).map_err(|d| Failed(sources, vec![d]))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    // Serializing plain data structures cannot fail.
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Writes to the file (atomically: a temporary file renamed into place) or to stdout.
+fn write_output(output: Option<&Path>, text: &str) -> Result<(), Diagnostic> {
+    let fail = |e: std::io::Error, p: &Path| {
+        Diagnostic::error("E0002", format!("cannot write `{}`: {e}", p.display()))
+    };
+    match output {
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`cnnc ... | head`) is not an error worth reporting.
+            let _ = out.write_all(text.as_bytes());
+            Ok(())
+        }
+        Some(p) => {
+            let tmp = p.with_extension("tmp~");
+            std::fs::write(&tmp, text).map_err(|e| fail(e, p))?;
+            std::fs::rename(&tmp, p).map_err(|e| fail(e, p))
+        }
+    }
+}

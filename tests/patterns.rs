@@ -8,7 +8,7 @@ use cnnc::lower::patterns::{
 };
 use good_lp::{microlp, variable, Expression, ProblemVariables, Solution, SolverModel};
 use nalgebra::{DMatrix, DVector};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// A direction `g` with `x_j·g ≥ 1` for the active non-zero rows and `≤ −1` for the inactive

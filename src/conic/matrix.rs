@@ -80,8 +80,7 @@ impl Triplets {
 
     /// Compresses to CSC, summing duplicates and dropping entries that cancel to zero.
     pub fn into_csc(mut self) -> Csc {
-        self.entries
-            .sort_unstable_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+        self.entries.sort_unstable_by_key(|e| (e.1, e.0));
         let mut colptr = vec![0usize; self.n + 1];
         let mut rowval = Vec::with_capacity(self.entries.len());
         let mut nzval: Vec<f64> = Vec::with_capacity(self.entries.len());

@@ -8,7 +8,9 @@
 //! variables are only allowed on the LP/MILP back end. PSD cones use the upper triangle, stacked
 //! column by column, with off-diagonal entries scaled by √2 (Clarabel's convention).
 
+pub mod canon;
 pub mod matrix;
+pub mod print;
 
 pub use matrix::{Csc, Triplets};
 

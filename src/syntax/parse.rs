@@ -14,7 +14,8 @@ struct CnnParser;
 /// Parses the source `src` of `sources` into a file.
 pub fn parse(sources: &SourceMap, src: SourceId) -> Result<File, Vec<Diagnostic>> {
     let text = &sources.get(src).text;
-    let mut pairs = CnnParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(src, text, e)])?;
+    let mut pairs =
+        CnnParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(src, text, e)])?;
     let b = Builder { src };
     let file = pairs.next().expect("the file rule matched");
     let items = file
@@ -265,7 +266,11 @@ impl Builder {
                 let base = self.expr(i.next().expect("base"));
                 match i.next() {
                     Some(exp) => Expr {
-                        kind: ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(self.expr(exp))),
+                        kind: ExprKind::Binary(
+                            BinOp::Pow,
+                            Box::new(base),
+                            Box::new(self.expr(exp)),
+                        ),
                         span,
                     },
                     None => base,
@@ -281,9 +286,10 @@ impl Builder {
                             Box::new(e),
                             self.args(post.into_inner().next().expect("args")),
                         ),
-                        Rule::index => {
-                            ExprKind::Index(Box::new(e), post.into_inner().map(|x| self.expr(x)).collect())
-                        }
+                        Rule::index => ExprKind::Index(
+                            Box::new(e),
+                            post.into_inner().map(|x| self.expr(x)).collect(),
+                        ),
                         _ => ExprKind::Field(
                             Box::new(e),
                             self.ident(post.into_inner().next().expect("field")),
@@ -307,7 +313,12 @@ impl Builder {
                 span,
             },
             Rule::string => Expr {
-                kind: ExprKind::Str(p.into_inner().next().map(|s| s.as_str().to_string()).unwrap_or_default()),
+                kind: ExprKind::Str(
+                    p.into_inner()
+                        .next()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                ),
                 span,
             },
             Rule::ident => Expr {
@@ -318,6 +329,52 @@ impl Builder {
         }
     }
 }
+
+/// The reserved words of the grammar (`keyword` in `grammar/cnn.pest`).
+const KEYWORDS: [&str; 14] = [
+    "use",
+    "const",
+    "data",
+    "network",
+    "var",
+    "fn",
+    "activation",
+    "minimize",
+    "maximize",
+    "constraint",
+    "for",
+    "in",
+    "method",
+    "solver",
+];
+
+/// Rules that start an item: an error where any of them may come is reported as "a new item".
+const ITEM_STARTS: [Rule; 24] = [
+    Rule::item,
+    Rule::use_item,
+    Rule::const_item,
+    Rule::data_item,
+    Rule::network_item,
+    Rule::var_item,
+    Rule::fn_item,
+    Rule::activation_item,
+    Rule::objective_item,
+    Rule::constraint_item,
+    Rule::method_item,
+    Rule::solver_item,
+    Rule::kw_use,
+    Rule::kw_const,
+    Rule::kw_data,
+    Rule::kw_network,
+    Rule::kw_var,
+    Rule::kw_fn,
+    Rule::kw_activation,
+    Rule::kw_minimize,
+    Rule::kw_maximize,
+    Rule::kw_constraint,
+    Rule::kw_method,
+    Rule::kw_solver,
+];
 
 /// Words for what the grammar expected, never rule names.
 fn describe(rule: &Rule) -> Option<&'static str> {
@@ -382,12 +439,27 @@ fn syntax_error(src: SourceId, text: &str, e: pest::error::Error<Rule>) -> Diagn
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let mut expected: Vec<&str> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(describe).collect(),
-        ErrorVariant::CustomError { .. } => Vec::new(),
+    let positives: &[Rule] = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        ErrorVariant::CustomError { .. } => &[],
     };
+    // Where a new item may start, name that once instead of listing every keyword.
+    let item_may_start = positives.iter().any(|r| ITEM_STARTS.contains(r));
+    let mut expected: Vec<&str> = positives
+        .iter()
+        .filter(|r| !(item_may_start && (ITEM_STARTS.contains(r) || **r == Rule::EOI)))
+        .filter_map(describe)
+        .collect();
     expected.sort_unstable();
     expected.dedup();
+    let ops = ["`*`, `/` or `@`", "`+` or `-`"];
+    if ops.iter().all(|o| expected.contains(o)) {
+        expected.retain(|e| !ops.contains(e));
+        expected.insert(0, "an operator");
+    }
+    if item_may_start {
+        expected.push("a new item");
+    }
     let found = found_at(text, pos);
     let end = pos + found.as_ref().map_or(0, |f| f.1);
     let span = Span::new(src, pos..end);
@@ -403,14 +475,63 @@ fn syntax_error(src: SourceId, text: &str, e: pest::error::Error<Rule>) -> Diagn
         format!("expected {}", join_or(&expected))
     };
     let mut d = Diagnostic::error("E0101", message).with_primary(span, label);
-    if found.as_deref() == Some("=") && expected.iter().any(|x| x.contains("comparison")) {
+    if let Some((open, close)) = unclosed_bracket(text, pos) {
+        d = d
+            .with_label(Span::new(src, open..open + 1), "opened here")
+            .with_help(format!("a `{close}` is missing before this point"));
+    } else if found.as_deref() == Some("=") && expected.iter().any(|x| x.contains("==")) {
         d = d.with_help("equality constraints are written `==`");
+    } else if let Some(k) = found
+        .as_deref()
+        .filter(|f| item_may_start && !KEYWORDS.contains(f))
+        .and_then(|f| crate::diag::suggest(f, KEYWORDS))
+    {
+        d = d.with_help(format!("did you mean `{k}`?"));
+    } else if let Some(f) = found.as_deref().filter(|f| KEYWORDS.contains(f)) {
+        if expected
+            .iter()
+            .any(|x| *x == "a name" || *x == "an expression")
+        {
+            d = d.with_help(format!("`{f}` is a keyword and cannot be used as a name"));
+        }
     } else if let Some(f) = &found {
         if f.starts_with(|c: char| c.is_ascii_digit()) && expected.contains(&"a name") {
             d = d.with_help("names start with a letter or `_`");
         }
     }
     d
+}
+
+/// The innermost `(` or `[` still open at `pos` (comments and strings skipped), with the
+/// bracket that would close it.
+fn unclosed_bracket(text: &str, pos: usize) -> Option<(usize, char)> {
+    let mut stack: Vec<(usize, char)> = Vec::new();
+    let mut chars = text.get(..pos)?.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '#' => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                for (_, c) in chars.by_ref() {
+                    if c == '"' || c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' => stack.push((i, ')')),
+            '[' => stack.push((i, ']')),
+            ')' | ']' if stack.last().is_some_and(|(_, close)| *close == c) => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.pop()
 }
 
 /// The token-ish text at `pos` (a word, a number, an operator or one character) and its length.

@@ -34,17 +34,37 @@ fn item_line(kind: &ItemKind) -> String {
             Some(n) => format!(
                 "use {}.{{{}}}",
                 module.name,
-                n.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ")
+                n.iter()
+                    .map(|i| i.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         },
         ItemKind::Const { name, value } => format!("const {} = {}", name.name, expr(value)),
-        ItemKind::Data { name, source, args: a } => {
+        ItemKind::Data {
+            name,
+            source,
+            args: a,
+        } => {
             format!("data {} = {}({})", name.name, source.name, args(a))
         }
-        ItemKind::Network { name, input, layers } => {
-            format!("network {}({}) [{} layers]", name.name, input.name, layers.len())
+        ItemKind::Network {
+            name,
+            input,
+            layers,
+        } => {
+            format!(
+                "network {}({}) [{} layers]",
+                name.name,
+                input.name,
+                layers.len()
+            )
         }
-        ItemKind::NetworkLoad { name, source, args: a } => {
+        ItemKind::NetworkLoad {
+            name,
+            source,
+            args: a,
+        } => {
             format!("network {} = {}({})", name.name, source.name, args(a))
         }
         ItemKind::Var { name, shape, bound } => {
@@ -76,7 +96,11 @@ fn item_line(kind: &ItemKind) -> String {
             };
             format!("{kw} {}", expr(e))
         }
-        ItemKind::Constraint { name, each, body: b } => {
+        ItemKind::Constraint {
+            name,
+            each,
+            body: b,
+        } => {
             let each = each
                 .as_ref()
                 .map(|f| format!(" for {} in {}", f.var.name, expr(&f.over)))
@@ -90,7 +114,12 @@ fn item_line(kind: &ItemKind) -> String {
 
 fn fn_def(def: &FnDef) -> String {
     let params: Vec<&str> = def.params.iter().map(|p| p.name.as_str()).collect();
-    format!("{}({}) = {}", def.name.name, params.join(", "), body(&def.body))
+    format!(
+        "{}({}) = {}",
+        def.name.name,
+        params.join(", "),
+        body(&def.body)
+    )
 }
 
 fn body(b: &Body) -> String {
@@ -103,7 +132,12 @@ fn body(b: &Body) -> String {
 /// A comparison as text.
 pub fn comparison(c: &Comparison) -> String {
     match c.op {
-        CmpOp::In => format!("{} in [{}, {}]", expr(&c.lhs), expr(&c.rhs[0]), expr(&c.rhs[1])),
+        CmpOp::In => format!(
+            "{} in [{}, {}]",
+            expr(&c.lhs),
+            expr(&c.rhs[0]),
+            expr(&c.rhs[1])
+        ),
         op => format!("{} {} {}", expr(&c.lhs), op.symbol(), expr(&c.rhs[0])),
     }
 }
@@ -125,7 +159,10 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Str(s) => format!("{s:?}"),
         ExprKind::Name(n) => n.clone(),
         ExprKind::List(items) => {
-            format!("[{}]", items.iter().map(expr).collect::<Vec<_>>().join(", "))
+            format!(
+                "[{}]",
+                items.iter().map(expr).collect::<Vec<_>>().join(", ")
+            )
         }
         ExprKind::Neg(inner) => format!("(-{})", expr(inner)),
         ExprKind::Binary(op, a, b) => format!("({} {} {})", expr(a), op.symbol(), expr(b)),

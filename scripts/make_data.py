@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Writes the example data sets under examples/data/ (a development tool; the tests never run it).
+
+Generated sets use numpy with fixed seeds; the two real sets are copied from scikit-learn's bundled
+copies (see examples/data/README.md for their sources and licences). Run from the repository root:
+
+    pip install numpy scikit-learn && python3 scripts/make_data.py
+"""
+import csv
+import os
+
+import numpy as np
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "examples", "data")
+
+
+def write(name, header, rows):
+    with open(os.path.join(OUT, name), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow([fmt(v) for v in r])
+
+
+def fmt(v):
+    if isinstance(v, str):
+        return v
+    v = float(v)
+    return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(round(v, 10))
+
+
+def seed003():
+    x = [-1, -5, 2, 0, 3]
+    y = [1, -1, 1, -1, 1]
+    write("seed003_1d.csv", ["x1", "y"], zip(x, y))
+
+
+def seed001():
+    """30 samples of a random 3 -> 3 ReLU -> 2 network (the seed 001 experiment)."""
+    rng = np.random.default_rng(1)
+    w1 = rng.normal(size=(3, 3))
+    b1 = rng.normal(size=3)
+    w2 = rng.normal(size=(2, 3))
+    b2 = rng.normal(size=2)
+    x = rng.normal(size=(30, 3))
+    y = np.maximum(x @ w1.T + b1, 0) @ w2.T + b2
+    write("seed001_relu332.csv", ["x1", "x2", "x3", "y1", "y2"], np.hstack([x, y]))
+
+
+def seed002():
+    """An imbalanced two-class problem in 2-D (60 vs 12 samples), the seed 002 setting in small."""
+    rng = np.random.default_rng(2)
+    a = rng.normal(loc=[0.0, 0.0], scale=1.0, size=(60, 2))
+    b = rng.normal(loc=[1.8, 1.2], scale=0.6, size=(12, 2))
+    rows = [list(r) + ["major"] for r in a] + [list(r) + ["minor"] for r in b]
+    order = rng.permutation(len(rows))
+    write("seed002_imbalanced.csv", ["x1", "x2", "class"], [rows[i] for i in order])
+
+
+def diabetes():
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes(scaled=False)
+    write("diabetes.csv", list(d.feature_names) + ["progression"],
+          np.hstack([d.data, d.target[:, None]]))
+
+
+def breast_cancer():
+    from sklearn.datasets import load_breast_cancer
+
+    d = load_breast_cancer()
+    names = [n.replace(" ", "_") for n in d.feature_names]
+    labels = ["malignant" if t == 0 else "benign" for t in d.target]
+    write("breast_cancer.csv", names + ["diagnosis"],
+          [list(r) + [l] for r, l in zip(d.data, labels)])
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    seed003()
+    seed001()
+    seed002()
+    diabetes()
+    breast_cancer()

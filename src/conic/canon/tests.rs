@@ -1,0 +1,239 @@
+//! Text-in/text-out tests: each program (printed first) and its conic form (printed after).
+
+use super::canonicalize;
+use crate::conic::print::print;
+use crate::convex::{self, Atom, Constraint, Expr, Program, VarSpec};
+use crate::diag::{SourceMap, Span};
+
+/// A source map with one model of ten numbered lines, and the span of line `k` (1-based).
+fn source() -> (SourceMap, impl Fn(usize) -> Span) {
+    let mut sm = SourceMap::new();
+    let text: String = (1..=10).map(|k| format!("line {k}\n")).collect();
+    let id = sm.add("t.cnn", None, text);
+    (sm, move |k: usize| {
+        Span::new(id, (k - 1) * 7..(k - 1) * 7 + 6)
+    })
+}
+
+fn case(prog: &Program, sm: &SourceMap) -> String {
+    match canonicalize(prog) {
+        Ok((p, map)) => {
+            assert_eq!(map.program_columns, prog.num_columns());
+            assert_eq!(p.a.n, p.num_vars());
+            assert_eq!(p.cones.iter().map(|c| c.dim()).sum::<usize>(), p.num_rows());
+            format!(
+                "{}--- conic ---\n{}",
+                convex::print::print(prog),
+                print(&p, sm)
+            )
+        }
+        Err(e) => panic!("{}", crate::diag::render(sm, &e, false)),
+    }
+}
+
+fn c(v: f64) -> Expr {
+    Expr::scalar(v)
+}
+
+#[test]
+fn norms_and_abs() {
+    let (sm, line) = source();
+    let mut p = Program::new();
+    let x = p.add_var(VarSpec::new("x", 2, 1).span(line(1)));
+    let x = p.var_expr(x);
+    let shift = x
+        .clone()
+        .minus(Expr::constant(2, 1, vec![1.0, -2.0]).unwrap())
+        .unwrap();
+    let obj = shift
+        .clone()
+        .norm1()
+        .with_span(line(2))
+        .plus(shift.clone().norm2().with_span(line(3)))
+        .unwrap()
+        .plus(
+            Expr::atom(Atom::NormInf, vec![x.clone()])
+                .unwrap()
+                .with_span(line(4)),
+        )
+        .unwrap();
+    p.minimize(obj);
+    let abs = Expr::atom(Atom::Abs, vec![x.clone()])
+        .unwrap()
+        .with_span(line(5));
+    p.constrain(
+        Constraint::le(abs, c(3.0))
+            .with_label("box")
+            .with_span(line(5)),
+    );
+    insta::assert_snapshot!(case(&p, &sm));
+}
+
+#[test]
+fn squares_in_the_objective_go_to_p() {
+    let (sm, line) = source();
+    let mut p = Program::new();
+    let w = p.add_var(VarSpec::new("w", 2, 1).span(line(1)));
+    let w = p.var_expr(w);
+    // ½‖X w − y‖² with X = [[1, 2], [0, 3], [1, 0]]: rows 0 needs a residual, rows 1, 2 do not.
+    let x = convex::csc_from_dense(3, 2, &[1.0, 0.0, 1.0, 2.0, 3.0, 0.0]);
+    let fit = w
+        .clone()
+        .left_mul(x)
+        .unwrap()
+        .minus(Expr::constant(3, 1, vec![1.0, 2.0, 3.0]).unwrap())
+        .unwrap();
+    let obj = fit
+        .sum_squares()
+        .with_span(line(2))
+        .scale(0.5)
+        .plus(
+            Expr::atom(Atom::QuadOverLin, vec![w.clone(), c(4.0)])
+                .unwrap()
+                .with_span(line(3)),
+        )
+        .unwrap();
+    p.minimize(obj);
+    insta::assert_snapshot!(case(&p, &sm));
+}
+
+#[test]
+fn squares_and_powers_as_cones() {
+    let (sm, line) = source();
+    let mut p = Program::new();
+    let x = p.add_var(VarSpec::new("x", 2, 1));
+    let y = p.add_var(VarSpec::new("y", 1, 1).lower(0.5).span(line(1)));
+    let (x, y) = (p.var_expr(x), p.var_expr(y));
+    p.minimize(
+        Expr::atom(Atom::Power(1.5), vec![y.clone()])
+            .unwrap()
+            .with_span(line(2)),
+    );
+    p.constrain(
+        Constraint::le(x.clone().sum_squares(), c(1.0))
+            .with_span(line(3))
+            .with_label("ball"),
+    );
+    let qol = Expr::atom(Atom::QuadOverLin, vec![x.clone(), y.clone()]).unwrap();
+    p.constrain(Constraint::le(qol, c(2.0)).with_span(line(4)));
+    let sq = Expr::atom(Atom::Power(2.0), vec![x.clone().at(0, 0).unwrap()]).unwrap();
+    let root = Expr::atom(Atom::Power(0.5), vec![y.clone()]).unwrap();
+    p.constrain(Constraint::le(sq, root).with_span(line(5)));
+    insta::assert_snapshot!(case(&p, &sm));
+}
+
+#[test]
+fn piecewise_linear() {
+    let (sm, line) = source();
+    let mut p = Program::new();
+    let z = p.add_var(VarSpec::new("z", 3, 1));
+    let z = p.var_expr(z);
+    // A hinge loss Σ pos(1 − z) plus the largest entry.
+    let hinge = c(1.0)
+        .minus(z.clone())
+        .unwrap()
+        .pos()
+        .with_span(line(2))
+        .sum();
+    let obj = hinge
+        .plus(
+            Expr::atom(Atom::Max, vec![z.clone()])
+                .unwrap()
+                .with_span(line(3)),
+        )
+        .unwrap();
+    p.minimize(obj);
+    let mx = Expr::atom(Atom::Maximum, vec![z.clone(), c(0.0)])
+        .unwrap()
+        .with_span(line(4));
+    p.constrain(Constraint::le(mx, c(5.0)).with_span(line(4)));
+    insta::assert_snapshot!(case(&p, &sm));
+}
+
+#[test]
+fn exponential_cone_atoms() {
+    let (sm, line) = source();
+    let mut p = Program::new();
+    let z = p.add_var(VarSpec::new("z", 2, 1));
+    let u = p.add_var(VarSpec::new("u", 1, 1));
+    let (z, u) = (p.var_expr(z), p.var_expr(u));
+    // Logistic loss Σ softplus(−z) and log-sum-exp, maximize-side log in a constraint.
+    let obj = Expr::atom(Atom::Softplus, vec![z.clone().negate()])
+        .unwrap()
+        .with_span(line(2))
+        .sum()
+        .plus(
+            Expr::atom(Atom::LogSumExp, vec![z.clone()])
+                .unwrap()
+                .with_span(line(3)),
+        )
+        .unwrap();
+    p.minimize(obj);
+    let e = Expr::atom(Atom::Exp, vec![u.clone()]).unwrap();
+    let l = Expr::atom(Atom::Log, vec![z.clone().at(1, 0).unwrap()]).unwrap();
+    p.constrain(
+        Constraint::le(e, l)
+            .with_span(line(4))
+            .with_label("exp_log"),
+    );
+    insta::assert_snapshot!(case(&p, &sm));
+}
+
+#[test]
+fn spectral_atoms_and_psd() {
+    let (sm, line) = source();
+    let mut p = Program::new();
+    let m = p.add_var(VarSpec::new("M", 2, 1));
+    let s = p.add_var(VarSpec::new("S", 2, 2));
+    let (m, s) = (p.var_expr(m), p.var_expr(s));
+    let nuc = Expr::atom(Atom::NuclearNorm, vec![m.clone()])
+        .unwrap()
+        .with_span(line(2));
+    let smax = Expr::atom(Atom::SigmaMax, vec![m.clone().transpose().unwrap()])
+        .unwrap()
+        .with_span(line(3));
+    p.minimize(nuc.plus(smax).unwrap());
+    p.constrain(
+        Constraint::psd(s.clone())
+            .with_span(line(4))
+            .with_label("S_psd"),
+    );
+    p.constrain(Constraint::soc(c(1.0), m.clone()).with_span(line(5)));
+    insta::assert_snapshot!(case(&p, &sm));
+}
+
+#[test]
+fn bounds_integers_and_maximize() {
+    let (sm, line) = source();
+    let mut p = Program::new();
+    let d = p.add_var(
+        VarSpec::new("d", 2, 1)
+            .lower(0.0)
+            .upper(1.0)
+            .integer()
+            .span(line(1)),
+    );
+    let x = p.add_var(VarSpec::new("x", 1, 1).span(line(2)));
+    let (d, x) = (p.var_expr(d), p.var_expr(x));
+    p.maximize(
+        x.clone()
+            .minus(d.clone().sum())
+            .unwrap()
+            .minus(x.clone().sum_squares())
+            .unwrap(),
+    );
+    p.constrain(
+        Constraint::eq(x.clone(), d.clone().at(0, 0).unwrap().scale(2.0)).with_span(line(3)),
+    );
+    insta::assert_snapshot!(case(&p, &sm));
+}
+
+#[test]
+fn dcp_errors_stop_canonicalization() {
+    let mut p = Program::new();
+    let x = p.add_var(VarSpec::new("x", 1, 1));
+    let x = p.var_expr(x);
+    p.minimize(Expr::atom(Atom::Log, vec![x]).unwrap());
+    let errs = canonicalize(&p).unwrap_err();
+    assert_eq!(errs[0].code, "E0603");
+}

@@ -1,0 +1,54 @@
+//! Helpers shared by the integration tests: run the front end on a file as the CLI does.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use cnnc::diag::{render, SourceMap};
+use cnnc::sema::Overrides;
+
+/// The repository root (tests run from there).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `path` relative to the repository root, as a user would type it.
+pub fn relative(path: &Path) -> PathBuf {
+    path.strip_prefix(root()).unwrap_or(path).to_path_buf()
+}
+
+/// Overrides from a `# args: --set a=1 --data train=x.csv` first line.
+pub fn header_overrides(text: &str, base: &Path) -> Overrides {
+    let mut o = Overrides::default();
+    let Some(args) = text.lines().next().and_then(|l| l.strip_prefix("# args:")) else {
+        return o;
+    };
+    let words: Vec<&str> = args.split_whitespace().collect();
+    for pair in words.chunks(2) {
+        if let [flag, value] = pair {
+            let (n, v) = value.split_once('=').expect("NAME=VALUE");
+            match *flag {
+                "--set" => o.set.push((n.to_string(), v.parse().expect("a number"))),
+                "--data" => o.data.push((n.to_string(), base.join(v))),
+                other => panic!("unknown flag {other} in a test header"),
+            }
+        }
+    }
+    o
+}
+
+/// Runs the front end; `Ok` with the sources and results, or `Err` with the rendered errors.
+pub fn frontend(
+    path: &Path,
+) -> Result<(SourceMap, cnnc::syntax::ast::File, cnnc::model::Model), String> {
+    let rel = relative(path);
+    let mut sources = SourceMap::new();
+    let src = cnnc::read_model(&mut sources, &rel).map_err(|d| render(&sources, &d, false))?;
+    let text = sources.get(src).text.clone();
+    let base = rel.parent().unwrap_or(Path::new("")).to_path_buf();
+    let overrides = header_overrides(&text, &base);
+    match cnnc::frontend(&mut sources, src, &base, &overrides) {
+        Ok((f, m)) => Ok((sources, f, m)),
+        Err(d) => Err(render(&sources, &d, false)),
+    }
+}

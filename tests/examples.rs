@@ -1,0 +1,118 @@
+//! Every example checks cleanly and its `ast` and `model` stages match their snapshots; the
+//! CLI exits 0 on each.
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn examples_check_and_print() {
+    insta::glob!("../examples", "*.cnn", |path| {
+        let (sources, file, model) = match common::frontend(path) {
+            Ok(r) => r,
+            Err(e) => panic!("{} does not check:\n{e}", path.display()),
+        };
+        insta::assert_snapshot!("ast", cnnc::syntax::print::print_file(&sources, &file));
+        insta::assert_snapshot!("model", cnnc::model::print::print_model(&sources, &model));
+    });
+}
+
+#[test]
+fn cli_checks_every_example() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(common::root().join("examples")).expect("examples/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "cnn") {
+            let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
+                .current_dir(common::root())
+                .arg("check")
+                .arg(common::relative(&path))
+                .output()
+                .expect("cnnc runs");
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 5, "expected at least five examples, found {n}");
+}
+
+#[test]
+fn stdlib_modules_parse() {
+    let mut sources = cnnc::diag::SourceMap::new();
+    for (name, text) in cnnc::sema::MODULES {
+        let id = sources.add(format!("stdlib/{name}.cnn"), None, text.to_string());
+        if let Err(d) = cnnc::syntax::parse(&sources, id) {
+            panic!("{}", cnnc::diag::render(&sources, &d, false));
+        }
+    }
+}
+
+#[test]
+fn data_override_reads_another_file() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
+        .current_dir(common::root())
+        .args(["compile", "examples/seed003_1d.cnn", "--emit", "model"])
+        .args([
+            "--data",
+            "train=tests/bad/data/seed003_more.csv",
+            "--set",
+            "beta=0.5",
+        ])
+        .output()
+        .expect("cnnc runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("x: [7x1]"), "{text}");
+    assert!(
+        text.contains("const beta = 0.5 (set on the command line)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_model_is_valid_json() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
+        .current_dir(common::root())
+        .args([
+            "compile",
+            "examples/breast_cancer_bounds.cnn",
+            "--emit",
+            "model",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("cnnc runs");
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(
+        v["datasets"][0]["classes"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(v["constraints"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
+        .args(["compile", "x.cnn", "--emit", "nonsense"])
+        .output()
+        .expect("cnnc runs");
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
+        .args(["check", "examples/seed003_1d.cnn", "--set", "beta"])
+        .output()
+        .expect("cnnc runs");
+    assert_eq!(out.status.code(), Some(2));
+}
