@@ -208,6 +208,42 @@ impl Affine {
         Ok(out)
     }
 
+    /// The sum of many expressions in one pass (1×1 parts are broadcast): `O(total terms)`,
+    /// where repeated [`Affine::add`] would copy the running sum each time.
+    pub fn add_all(parts: &[Affine]) -> Result<Affine, ShapeError> {
+        let Some(first) = parts.first() else {
+            return Err(ShapeError::new("sum of nothing".into()));
+        };
+        let mut shape = (first.rows, first.cols);
+        for p in parts {
+            if p.len() != 1 {
+                if shape != (1, 1) && shape != (p.rows, p.cols) {
+                    return Err(ShapeError::new(format!(
+                        "sum of a {}x{} and a {}x{} expression",
+                        shape.0, shape.1, p.rows, p.cols
+                    )));
+                }
+                shape = (p.rows, p.cols);
+            }
+        }
+        let len = shape.0 * shape.1;
+        let terms = parts
+            .iter()
+            .map(|p| if p.len() == 1 { p.nnz() * len } else { p.nnz() })
+            .sum();
+        let mut out = Affine::with_capacity(shape.0, shape.1, terms);
+        for k in 0..len {
+            let mut c = 0.0;
+            for p in parts {
+                let (v, cs, c0) = p.entry(if p.len() == 1 { 0 } else { k });
+                out.push_terms(v, cs, 1.0);
+                c += c0;
+            }
+            out.close_entry(c);
+        }
+        Ok(out)
+    }
+
     /// `c · self`.
     pub fn scale(&self, c: f64) -> Affine {
         let mut out = self.clone();
@@ -599,6 +635,8 @@ mod tests {
         let m = y.mask_rows(&[true, false, true]).unwrap();
         assert_eq!(show(&m)[1], (vec![], 0.0));
         assert_eq!(m.sum().compact().nnz(), 2);
+        let all = Affine::add_all(&[x.clone(), Affine::scalar(2.0), x.clone()]).unwrap();
+        assert_eq!(show(&all)[1], (vec![(1, 2.0)], 2.0));
         let s = Affine::vstack(&[x.clone(), Affine::scalar(5.0)]).unwrap();
         assert_eq!((s.rows(), s.constants()[3]), (4, 5.0));
         let h = Affine::hstack(&[x.clone(), x.scale(2.0)]).unwrap();

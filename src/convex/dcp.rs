@@ -508,8 +508,8 @@ impl<'p> Analyzer<'p> {
                     code: "E0601",
                     span: e.span,
                     message: format!(
-                        "{} of the {} {}: neither convex nor concave",
-                        show(e),
+                        "`{}` of the {} {}: neither convex nor concave",
+                        atom.name(),
                         info.curvature.word(),
                         show(arg)
                     ),
@@ -568,23 +568,20 @@ pub fn check(prog: &Program) -> Vec<Diagnostic> {
         }
     }
     for c in &prog.constraints {
-        let mut side = |e: &Expr, want: fn(Curvature) -> bool, what: &str| match an.analyze(e) {
+        let mut side = |e: &Expr, want: fn(Curvature) -> bool, role: &str| match an.analyze(e) {
             Err(d) => errs.push(d),
             Ok(info) if !want(info.curvature) => {
+                let name = if c.label.is_empty() {
+                    "a constraint".to_string()
+                } else {
+                    format!("constraint `{}`", c.label)
+                };
                 let mut d = Diagnostic::error(
                     "E0604",
-                    format!(
-                        "{what} {}is {} here",
-                        if c.label.is_empty() {
-                            String::new()
-                        } else {
-                            format!("of constraint `{}` ", c.label)
-                        },
-                        info.curvature.word()
-                    ),
+                    format!("{name}: the {} {} cannot be {role}", info.curvature.word(), show(e)),
                 )
-                .with_note("constraints must read convex <= concave, affine == affine, or be cones of affine expressions")
-                .with_help("rewrite the constraint so the convex side is bounded above");
+                .with_note("a convex expression can be bounded above, a concave one below; equalities and cones need affine expressions")
+                .with_help("move the expression to the other side, or change the constraint's direction");
                 if let Some(s) = e.span.or(c.span) {
                     d = d.with_primary(s, format!("{} expression", info.curvature.word()));
                 }
@@ -597,47 +594,19 @@ pub fn check(prog: &Program) -> Vec<Diagnostic> {
         };
         match &c.kind {
             ConstraintKind::Eq(l, r) => {
-                side(
-                    l,
-                    Curvature::is_affine,
-                    "the left side of `==` must be affine; it",
-                );
-                side(
-                    r,
-                    Curvature::is_affine,
-                    "the right side of `==` must be affine; it",
-                );
+                side(l, Curvature::is_affine, "one side of an equality");
+                side(r, Curvature::is_affine, "one side of an equality");
             }
             ConstraintKind::Le(l, r) => {
-                side(
-                    l,
-                    Curvature::is_convex,
-                    "the smaller side of `<=` must be convex; it",
-                );
-                side(
-                    r,
-                    Curvature::is_concave,
-                    "the larger side of `<=` must be concave; it",
-                );
+                side(l, Curvature::is_convex, "bounded above");
+                side(r, Curvature::is_concave, "bounded below");
             }
             ConstraintKind::Soc { t, x } => {
-                side(
-                    t,
-                    Curvature::is_affine,
-                    "the bound of a second-order cone must be affine; it",
-                );
-                side(
-                    x,
-                    Curvature::is_affine,
-                    "the vector of a second-order cone must be affine; it",
-                );
+                side(t, Curvature::is_affine, "the bound of a second-order cone");
+                side(x, Curvature::is_affine, "the vector of a second-order cone");
             }
             ConstraintKind::Psd(s) => {
-                side(
-                    s,
-                    Curvature::is_affine,
-                    "the matrix of a PSD constraint must be affine; it",
-                );
+                side(s, Curvature::is_affine, "constrained positive semidefinite");
             }
         }
     }

@@ -140,12 +140,7 @@ impl LinOp {
             }
         };
         match self {
-            LinOp::Add => {
-                let Some((first, rest)) = args.split_first() else {
-                    return Err(ShapeError::new("sum of nothing".into()));
-                };
-                rest.iter().try_fold(first.clone(), |acc, a| acc.add(a))
-            }
+            LinOp::Add => Affine::add_all(args),
             LinOp::Scale(c) => Ok(one(args)?.scale(*c)),
             LinOp::MulElem(d) => one(args)?.mul_elem(d),
             LinOp::LeftMul(m) => one(args)?.left_mul(m),

@@ -12,6 +12,7 @@
 pub mod affine;
 pub mod dcp;
 pub mod expr;
+pub mod from_model;
 pub mod print;
 
 pub use affine::{csc_from_dense, Affine};

@@ -15,6 +15,7 @@
 //! n×n matrix), and maps a solution back to neurons ([`mod@recover`]).
 
 pub mod arrangement;
+pub mod lowering;
 pub mod masked;
 pub mod pattern;
 pub mod recover;
