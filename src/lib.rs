@@ -15,8 +15,10 @@
 pub mod conic;
 pub mod convex;
 pub mod diag;
+pub mod driver;
 pub mod lower;
 pub mod model;
+pub mod nn;
 pub mod sema;
 pub mod solve;
 pub mod syntax;

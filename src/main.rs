@@ -26,6 +26,20 @@ enum Command {
         #[command(flatten)]
         input: Input,
     },
+    /// Train the model's network with its method; print a summary, write the weights.
+    Train {
+        #[command(flatten)]
+        input: Input,
+        /// The method to use (default: the first one the model declares).
+        #[arg(long)]
+        method: Option<String>,
+        /// Write the trained weights here (JSON), only after a successful solve.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Print the report as one JSON object instead of text.
+        #[arg(long, value_enum)]
+        report: Option<ReportFormat>,
+    },
     /// Compile a model and print one stage of it.
     Compile {
         #[command(flatten)]
@@ -36,6 +50,9 @@ enum Command {
         /// Text for people, JSON for programs.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// The method whose lowering to show (default: the first one the model declares).
+        #[arg(long)]
+        method: Option<String>,
         /// Write to this file instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -61,6 +78,17 @@ enum Emit {
     Ast,
     /// The checked model: data shapes, variables, objective, constraints.
     Model,
+    /// The activation patterns the pattern method found.
+    Patterns,
+    /// The convex program after the training method's lowering.
+    Convex,
+    /// The conic problem the solver receives, readable.
+    Conic,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum ReportFormat {
+    Json,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -100,12 +128,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { input } => check(&input),
+        Command::Train {
+            input,
+            method,
+            output,
+            report,
+        } => train(&input, method.as_deref(), output.as_deref(), report),
         Command::Compile {
             input,
             emit,
             format,
+            method,
             output,
-        } => compile(&input, emit, format, output.as_deref()),
+        } => compile(&input, emit, format, method.as_deref(), output.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -153,6 +188,64 @@ fn check(input: &Input) -> Result<(), Failed> {
     Ok(())
 }
 
+fn train(
+    input: &Input,
+    method: Option<&str>,
+    output: Option<&Path>,
+    format: Option<ReportFormat>,
+) -> Result<(), Failed> {
+    use cnnc::driver::{self, TrainError};
+    let (sources, _, model) = frontend(input)?;
+    let fail = |sources: SourceMap, d: Vec<Diagnostic>| Failed(sources, d);
+    let method = match driver::pick_method(&model, method) {
+        Ok(m) => m,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    let trained = match driver::train(&model, &sources, method) {
+        Ok(t) => t,
+        Err(TrainError::Invalid(d)) => return Err(fail(sources, d)),
+        Err(TrainError::NotSolved(outcome, problem)) => {
+            let d = outcome.diagnostic(&problem).into_iter().collect();
+            if format == Some(ReportFormat::Json) {
+                let v = serde_json::json!({
+                    "status": outcome.status.as_str(),
+                    "method": cnnc::sema::options::method_name(method.kind),
+                    "objective": null,
+                    "infeasible_constraints": outcome.infeasible_groups,
+                });
+                println!("{v}");
+            }
+            return Err(fail(sources, d));
+        }
+    };
+    let report = match driver::report(&trained) {
+        Ok(r) => r,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    if let Some(path) = output {
+        let weights = cnnc::nn::weights::WeightsFile::from_network(
+            &trained.model,
+            trained.net,
+            &trained.values,
+            Some(&report.method),
+        )
+        .map_err(|e| Failed(SourceMap::new(), vec![e.to_diagnostic()]))?;
+        if let Err(d) = cnnc::nn::weights::write_atomic(path, &weights) {
+            return Err(fail(sources, vec![d]));
+        }
+    }
+    match format {
+        Some(ReportFormat::Json) => println!("{}", to_json(&report).trim_end()),
+        None => {
+            print!("{}", driver::text(&report));
+            if let Some(path) = output {
+                println!("weights    written to {}", path.display());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -161,13 +254,43 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn compile(input: &Input, emit: Emit, format: Format, output: Option<&Path>) -> Result<(), Failed> {
+fn compile(
+    input: &Input,
+    emit: Emit,
+    format: Format,
+    method: Option<&str>,
+    output: Option<&Path>,
+) -> Result<(), Failed> {
+    use cnnc::driver::stages;
     let (sources, file, model) = frontend(input)?;
     let text = match (emit, format) {
         (Emit::Ast, Format::Text) => cnnc::syntax::print::print_file(&sources, &file),
         (Emit::Ast, Format::Json) => to_json(&file),
         (Emit::Model, Format::Text) => cnnc::model::print::print_model(&sources, &model),
         (Emit::Model, Format::Json) => to_json(&model),
+        (Emit::Patterns | Emit::Convex | Emit::Conic, _) => {
+            let program = match stages::program(&model, &sources, method) {
+                Ok(p) => p,
+                Err(d) => return Err(Failed(sources, d)),
+            };
+            match emit {
+                Emit::Patterns => {
+                    let Some(l) = &program.patterns else {
+                        let d = Diagnostic::error("E1104", "no activation patterns: the model is not lowered with `method patterns`");
+                        return Err(Failed(sources, vec![d]));
+                    };
+                    match format {
+                        Format::Text => stages::patterns_text(l),
+                        Format::Json => to_json(&stages::patterns_json(l, &model)),
+                    }
+                }
+                Emit::Convex => cnnc::convex::print::print(&program.translation.program),
+                _ => match stages::conic(&program) {
+                    Ok((p, _)) => cnnc::conic::print::print(&p, &sources),
+                    Err(d) => return Err(Failed(sources, d)),
+                },
+            }
+        }
     };
     write_output(output, &text).map_err(|d| Failed(sources, vec![d]))
 }

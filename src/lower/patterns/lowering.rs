@@ -48,12 +48,19 @@ pub struct Lowered {
 }
 
 /// Lowers `model` with the options of its `patterns` method.
-pub fn lower(model: &Model, sources: &SourceMap, method: &Method) -> Result<Lowered, Vec<Diagnostic>> {
+pub fn lower(
+    model: &Model,
+    sources: &SourceMap,
+    method: &Method,
+) -> Result<Lowered, Vec<Diagnostic>> {
     let (net_id, bias_column, output_bias) = check_network(model, method.span)?;
     let net = &model.networks[net_id.0];
     let data = net.input.map(|d| &model.datasets[d.0]).ok_or_else(|| {
-        vec![Diagnostic::error("E1203", "the patterns method trains a network declared over data")
-            .with_primary(net.span, "loaded networks have fixed weights")]
+        vec![Diagnostic::error(
+            "E1203",
+            "the patterns method trains a network declared over data",
+        )
+        .with_primary(net.span, "loaded networks have fixed weights")]
     })?;
     let x = if bias_column {
         data.x.clone().insert_column(data.x.ncols(), 1.0)
@@ -83,17 +90,24 @@ pub fn lower(model: &Model, sources: &SourceMap, method: &Method) -> Result<Lowe
                 let col0 = first + i * d;
                 let signed = Affine::from_fn(n, 1, |j, terms| {
                     let s = if p.get(j) { 1.0 } else { -1.0 };
-                    terms.extend((0..d).map(|k| (col0 + k, s * x[(j, k)])).filter(|t| t.1 != 0.0));
+                    terms.extend(
+                        (0..d)
+                            .map(|k| (col0 + k, s * x[(j, k)]))
+                            .filter(|t| t.1 != 0.0),
+                    );
                     0.0
                 });
-                let zero = Expr::constant(n, 1, vec![0.0; n]).map_err(|e| vec![e.to_diagnostic(Some(method.span))])?;
+                let zero = Expr::constant(n, 1, vec![0.0; n])
+                    .map_err(|e| vec![e.to_diagnostic(Some(method.span))])?;
                 let label = if blocks.len() == 1 {
                     format!("sign of {which}[{i}]")
                 } else {
                     format!("sign of {which}[{i}] of output {c}")
                 };
                 translation.program.constrain(
-                    Constraint::ge(signed.into(), zero).with_span(method.span).with_label(label),
+                    Constraint::ge(signed.into(), zero)
+                        .with_span(method.span)
+                        .with_label(label),
                 );
             }
         }
@@ -113,12 +127,20 @@ pub fn lower(model: &Model, sources: &SourceMap, method: &Method) -> Result<Lowe
 /// The one trainable network, checked to be a two-layer ReLU network this method trains.
 fn check_network(model: &Model, at: Span) -> Result<(NetId, bool, bool), Vec<Diagnostic>> {
     let trainable: Vec<usize> = (0..model.networks.len())
-        .filter(|&i| model.networks[i].layers.iter().any(|l| matches!(l.weight, LayerParam::Var(_))))
+        .filter(|&i| {
+            model.networks[i]
+                .layers
+                .iter()
+                .any(|l| matches!(l.weight, LayerParam::Var(_)))
+        })
         .collect();
     let [i] = trainable.as_slice() else {
         let d = Diagnostic::error(
             "E1201",
-            format!("the patterns method trains one network; this model has {}", trainable.len()),
+            format!(
+                "the patterns method trains one network; this model has {}",
+                trainable.len()
+            ),
         )
         .with_primary(at, "method declared here");
         return Err(vec![d]);
@@ -134,35 +156,68 @@ fn check_network(model: &Model, at: Span) -> Result<(NetId, bool, bool), Vec<Dia
     if net.layers.len() != 2 {
         return Err(err(
             net.span,
-            format!("the patterns method trains two-layer networks; `{}` has {} layers", net.name, net.layers.len()),
+            format!(
+                "the patterns method trains two-layer networks; `{}` has {} layers",
+                net.name,
+                net.layers.len()
+            ),
             "not two layers",
         ));
     }
     let (l1, l2) = (&net.layers[0], &net.layers[1]);
     if l1.activation.name != "relu" {
-        return Err(err(l1.span, format!("the hidden layer must be `relu`, not `{}`", l1.activation.name), "not relu"));
+        return Err(err(
+            l1.span,
+            format!(
+                "the hidden layer must be `relu`, not `{}`",
+                l1.activation.name
+            ),
+            "not relu",
+        ));
     }
     if l2.activation.name != "identity" {
-        return Err(err(l2.span, format!("the output layer must be linear (`identity`), not `{}`", l2.activation.name), "not linear"));
+        return Err(err(
+            l2.span,
+            format!(
+                "the output layer must be linear (`identity`), not `{}`",
+                l2.activation.name
+            ),
+            "not linear",
+        ));
     }
     if l1.bias == BiasMode::Separate {
         return Err(err(
             l1.span,
-            "a separate hidden bias is not regularized, which the convex program does not cover".into(),
+            "a separate hidden bias is not regularized, which the convex program does not cover"
+                .into(),
             "use `bias = column` (regularized like a weight) or `bias = none`",
         ));
     }
     for l in &net.layers {
-        for p in [Some(&l.weight), l.bias_param.as_ref()].into_iter().flatten() {
+        for p in [Some(&l.weight), l.bias_param.as_ref()]
+            .into_iter()
+            .flatten()
+        {
             if let LayerParam::Var(v) = p {
                 let var = &model.vars[v.0];
                 if var.lower.is_some() || var.upper.is_some() {
-                    return Err(err(l.span, format!("`{}` has a box; the patterns method cannot bound weights", var.name), "weight box"));
+                    return Err(err(
+                        l.span,
+                        format!(
+                            "`{}` has a box; the patterns method cannot bound weights",
+                            var.name
+                        ),
+                        "weight box",
+                    ));
                 }
             }
         }
     }
-    Ok((NetId(*i), l1.bias == BiasMode::Column, l2.bias == BiasMode::Separate))
+    Ok((
+        NetId(*i),
+        l1.bias == BiasMode::Column,
+        l2.bias == BiasMode::Separate,
+    ))
 }
 
 fn find_patterns(x: &DMatrix<f64>, method: &Method) -> Result<Patterns, Vec<Diagnostic>> {
@@ -175,17 +230,22 @@ fn find_patterns(x: &DMatrix<f64>, method: &Method) -> Result<Patterns, Vec<Diag
         _ => 0.0,
     };
     let result = if word("enumeration") == "sampled" {
-        let strategy = if word("strategy") == "data_aware" { Strategy::Data } else { Strategy::Gaussian };
+        let strategy = if word("strategy") == "data_aware" {
+            Strategy::Data
+        } else {
+            Strategy::Gaussian
+        };
         sampled(x, num("count") as usize, num("seed") as u64, strategy)
     } else {
         exact(x)
     };
     result.map_err(|e| {
-        let d = Diagnostic::error("E1202", e.to_string()).with_primary(method.span, "method declared here");
+        let d = Diagnostic::error("E1202", e.to_string())
+            .with_primary(method.span, "method declared here");
         vec![match e {
-            PatternError::RankTooHigh { .. } => {
-                d.with_help("write `method patterns(enumeration = sampled, count = 1000, seed = 0)`")
-            }
+            PatternError::RankTooHigh { .. } => d.with_help(
+                "write `method patterns(enumeration = sampled, count = 1000, seed = 0)`",
+            ),
             PatternError::NonFinite { .. } => d,
         }]
     })
@@ -211,7 +271,11 @@ impl Hook<'_> {
         }
         let (d, p) = (self.x.ncols(), self.patterns.len());
         for c in 0..self.outputs {
-            let suffix = if self.outputs == 1 { String::new() } else { format!("{c}") };
+            let suffix = if self.outputs == 1 {
+                String::new()
+            } else {
+                format!("{c}")
+            };
             let v = cx.prog.add_var(VarSpec::new(format!("V{suffix}"), d, p));
             let w = cx.prog.add_var(VarSpec::new(format!("W{suffix}"), d, p));
             self.blocks.push((v, w));
@@ -301,11 +365,18 @@ fn weight_decay(e: &model::Expr, net: NetId) -> Option<f64> {
 }
 
 impl from_model::Lowering for Hook<'_> {
-    fn substitute(&mut self, e: &model::Expr, cx: &mut Context<'_>) -> Option<Result<Expr, Vec<Diagnostic>>> {
+    fn substitute(
+        &mut self,
+        e: &model::Expr,
+        cx: &mut Context<'_>,
+    ) -> Option<Result<Expr, Vec<Diagnostic>>> {
         if let Some(gamma) = weight_decay(e, self.net) {
             if gamma < 0.0 {
-                return Some(Err(vec![Diagnostic::error("E1204", "a negative weight decay is not convex")
-                    .with_primary(e.span, format!("coefficient {gamma}"))]));
+                return Some(Err(vec![Diagnostic::error(
+                    "E1204",
+                    "a negative weight decay is not convex",
+                )
+                .with_primary(e.span, format!("coefficient {gamma}"))]));
             }
             return Some(self.group_lasso(gamma, cx).map(|x| x.with_span(e.span)));
         }

@@ -1,0 +1,233 @@
+//! The training report: the same facts as readable text (`cnnc train`) or one JSON object
+//! (`--report json`), computed from a [`Trained`] by a forward pass of the trained network.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::train::{PatternInfo, Sizes, Trained};
+use crate::diag::Diagnostic;
+use crate::model::Sense;
+use crate::nn::metrics::{dataset_metrics, relative_difference, DatasetMetrics, Metrics};
+use crate::nn::{eval, network::DenseNet};
+use crate::sema::options::method_name;
+
+/// The recovered network must reproduce the convex optimum to this relative accuracy; a
+/// larger difference is a bug and the report says so.
+pub const GAP_TOLERANCE: f64 = 1e-6;
+
+/// Slack of one hard constraint at the trained network.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConstraintReport {
+    /// Name (`class_error[benign]`).
+    pub name: String,
+    /// The smallest slack over its entries; negative when violated.
+    pub slack: f64,
+    /// Whether it holds (to 1e-6 relative to its scale).
+    pub satisfied: bool,
+}
+
+/// Everything a training run reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// `optimal`, `almost_optimal` (solver) or `trained` (gradient method).
+    pub status: String,
+    /// The method.
+    pub method: String,
+    /// How the answer relates to the model.
+    pub exactness: String,
+    /// The optimum of the convex program, or the best objective of a gradient method.
+    pub objective: Option<f64>,
+    /// The model's (non-convex) objective recomputed by a forward pass of the trained network.
+    pub network_objective: Option<f64>,
+    /// `|objective − network_objective| / max(|·|)`.
+    pub relative_difference: Option<f64>,
+    /// Seconds lowering and assembling.
+    pub compile_seconds: f64,
+    /// Seconds in the solver or training loop.
+    pub solve_seconds: f64,
+    /// The conic problem's size.
+    pub sizes: Option<Sizes>,
+    /// Pattern-method details.
+    pub patterns: Option<PatternInfo>,
+    /// Train and test metrics of the network's dataset.
+    pub metrics: Option<DatasetMetrics>,
+    /// Every hard constraint's slack.
+    pub constraints: Vec<ConstraintReport>,
+    /// Final objective of each restart (gradient methods).
+    pub restarts: Vec<f64>,
+    /// Widths of the trained network, input to output.
+    pub widths: Vec<usize>,
+    /// Warnings and facts.
+    pub notes: Vec<String>,
+}
+
+/// Builds the report of a training run.
+pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
+    let diag = |e: crate::nn::EvalError| vec![e.to_diagnostic()];
+    let network_objective = match &t.model.objective {
+        Some(o) => {
+            let v = eval::objective(&t.model, &t.values).map_err(diag)?;
+            Some(if o.sense == Sense::Maximize { v } else { v })
+        }
+        None => None,
+    };
+    let objective = t.convex_objective.or(network_objective);
+    let relative = match (t.convex_objective, network_objective) {
+        (Some(a), Some(b)) => Some(relative_difference(a, b)),
+        _ => None,
+    };
+    let mut notes = t.notes.clone();
+    if let Some(r) = relative.filter(|r| *r > GAP_TOLERANCE) {
+        notes.push(format!(
+            "BUG: the recovered network's objective differs from the convex optimum by {r:.2e} (relative), more than the solver accuracy {GAP_TOLERANCE:.0e}; please report it with this model"
+        ));
+    }
+    let network = DenseNet::from_model(&t.model, t.net, &t.values).map_err(diag)?;
+    let metrics = match t.model.networks[t.net.0].input {
+        Some(d) => dataset_metrics(&t.model.datasets[d.0], |x| network.forward(x)).map_err(diag)?,
+        None => None,
+    };
+    let constraints = eval::slacks(&t.model, &t.values)
+        .map_err(diag)?
+        .into_iter()
+        .map(|s| ConstraintReport {
+            satisfied: s.satisfied(1e-6 * (1.0 + s.slack.abs())),
+            name: s.name,
+            slack: s.slack,
+        })
+        .collect();
+    let net = &t.model.networks[t.net.0];
+    Ok(Report {
+        status: t
+            .status
+            .map_or("trained".to_string(), |s| s.as_str().to_string()),
+        method: method_name(t.method).to_string(),
+        exactness: t.exactness.describe().to_string(),
+        objective,
+        network_objective,
+        relative_difference: relative,
+        compile_seconds: t.compile_seconds,
+        solve_seconds: t.solve_seconds,
+        sizes: t.sizes.clone(),
+        patterns: t.patterns.clone(),
+        metrics,
+        constraints,
+        restarts: t.restarts.clone(),
+        widths: std::iter::once(net.inputs)
+            .chain(net.layers.iter().map(|l| l.outputs))
+            .collect(),
+        notes,
+    })
+}
+
+fn num(x: f64) -> String {
+    if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e6) {
+        format!("{x:.6e}")
+    } else {
+        format!("{x:.6}")
+    }
+}
+
+/// The readable form.
+pub fn text(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "method     {} ({})", r.method, r.exactness);
+    let _ = writeln!(s, "status     {}", r.status);
+    if let Some(p) = &r.patterns {
+        let draws = p
+            .draws
+            .map(|d| format!(" from {d} draws"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "patterns   {} {} (non-empty; {} with the empty one){draws}, data rank {}",
+            p.patterns, p.enumeration, p.with_empty, p.rank
+        );
+        let _ = writeln!(
+            s,
+            "neurons    {} recovered, {} after merging equal patterns (declared width {})",
+            p.neurons, p.merged_neurons, p.declared_width
+        );
+    }
+    if let Some(z) = &r.sizes {
+        let _ = writeln!(
+            s,
+            "problem    {} variables, {} rows in {} cones, {} non-zeros",
+            z.variables, z.rows, z.cones, z.nonzeros
+        );
+    }
+    let _ = writeln!(
+        s,
+        "time       compile {:.3} s, solve {:.3} s",
+        r.compile_seconds, r.solve_seconds
+    );
+    let widths: Vec<String> = r.widths.iter().map(|w| w.to_string()).collect();
+    let _ = writeln!(s, "network    {}", widths.join(" -> "));
+    match (r.objective, r.network_objective, r.relative_difference) {
+        (Some(o), Some(n), Some(d)) => {
+            let _ = writeln!(s, "objective  convex optimum {}", num(o));
+            let _ = writeln!(
+                s,
+                "           network (forward pass) {} (relative difference {d:.1e})",
+                num(n)
+            );
+        }
+        (_, Some(n), _) => {
+            let _ = writeln!(s, "objective  {}", num(n));
+        }
+        _ => {}
+    }
+    if !r.restarts.is_empty() {
+        let all: Vec<String> = r.restarts.iter().map(|x| num(*x)).collect();
+        let _ = writeln!(s, "restarts   {}", all.join(", "));
+    }
+    if let Some(m) = &r.metrics {
+        metrics_lines(&mut s, "train", &m.train);
+        if let Some(t) = &m.test {
+            metrics_lines(&mut s, "test", t);
+        }
+    }
+    if !r.constraints.is_empty() {
+        let _ = writeln!(s, "constraints (slack; negative = violated)");
+        for c in &r.constraints {
+            let mark = if c.satisfied { "ok" } else { "VIOLATED" };
+            let _ = writeln!(s, "  {:<32} {:>14}  {mark}", c.name, num(c.slack));
+        }
+    }
+    for n in &r.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    s
+}
+
+fn metrics_lines(s: &mut String, part: &str, m: &Metrics) {
+    match m {
+        Metrics::Regression(r) => {
+            let r2 = r.r2.map(|v| format!(", R² {v:.4}")).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "{part:<10} n {}: ½‖ŷ−y‖² {}, MSE {}, MAE {}{r2}",
+                r.n,
+                num(r.loss),
+                num(r.mse),
+                num(r.mae)
+            );
+        }
+        Metrics::Classification(c) => {
+            let per: Vec<String> = c
+                .classes
+                .iter()
+                .map(|k| format!("{} {}/{} wrong", k.name, k.errors, k.count))
+                .collect();
+            let _ = writeln!(
+                s,
+                "{part:<10} n {}: accuracy {:.4}, ½‖ŷ−y‖² {}; {}",
+                c.n,
+                c.accuracy,
+                num(c.loss),
+                per.join(", ")
+            );
+        }
+    }
+}

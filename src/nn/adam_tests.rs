@@ -1,0 +1,145 @@
+//! Adam on the seed003 reference problem and on small bounded problems.
+
+use nalgebra::DMatrix;
+
+use super::adam::{train, AdamOptions};
+use super::test_models::*;
+use crate::model::{Atom, BiasMode, CmpOp, Constraint, DataPart, LayerParam, Model, Shape};
+use crate::syntax::ast::BinOp;
+
+/// The convex optimum of the seed003 problem over all activation patterns
+/// (shared/reference/README.md, computed with CVXPY 1.9.3 + Clarabel): the global optimum of
+/// the non-convex objective below, for any width.
+const SEED003_OPTIMUM: f64 = 8.769406953e-4;
+
+/// seed003: `x = [-1, -5, 2, 0, 3]` with a ones column (a bias column in the hidden layer),
+/// `y = [1, -1, 1, -1, 1]`, `½‖Σ_j (X u_j)₊ α_j − y‖² + (β/2) Σ_j (‖u_j‖² + α_j²)`, β = 1e-4.
+fn seed003(width: usize) -> Model {
+    let mut m = empty();
+    let x = DMatrix::from_column_slice(5, 1, &[-1.0, -5.0, 2.0, 0.0, 3.0]);
+    let y = DMatrix::from_column_slice(5, 1, &[1.0, -1.0, 1.0, -1.0, 1.0]);
+    let d = add_data(&mut m, x, y, true);
+    let net = add_net(&mut m, "net", 1, &[(width, "relu")], 1, BiasMode::Column);
+    // No bias in the output layer: α_j only.
+    let out = &mut m.networks[net.0].layers[1];
+    out.bias = BiasMode::None;
+    if let LayerParam::Var(w2) = out.weight {
+        m.vars[w2.0].shape = Shape(vec![1, width]);
+    }
+    let fit = atom(
+        Atom::SumSquares,
+        vec![bin(
+            BinOp::Sub,
+            net_out(&m, net, data(&m, d, DataPart::X)),
+            data(&m, d, DataPart::Y),
+        )],
+    );
+    let reg = atom(Atom::SumSquares, vec![weights(&m, net)]);
+    let obj = bin(
+        BinOp::Add,
+        bin(BinOp::Mul, num(0.5), fit),
+        bin(BinOp::Mul, num(1e-4 / 2.0), reg),
+    );
+    minimize(&mut m, obj);
+    m
+}
+
+#[test]
+fn adam_stays_above_the_convex_optimum_on_seed003() {
+    let opts = AdamOptions {
+        lr: 1e-2,
+        epochs: 2000,
+        restarts: 5,
+        seed: 3,
+    };
+    for width in 1..=4 {
+        let m = seed003(width);
+        let r = train(&m, &opts).expect("trains");
+        assert_eq!(r.restarts.len(), 5);
+        // The global optimum bounds every point from below.
+        assert!(
+            r.objective >= SEED003_OPTIMUM * (1.0 - 1e-9),
+            "width {width}: {}",
+            r.objective
+        );
+        for (k, s) in r.restarts.iter().enumerate() {
+            assert!(s.best < s.initial, "width {width} restart {k}: {s:?}");
+            assert!(s.best >= SEED003_OPTIMUM * (1.0 - 1e-9));
+        }
+        let best = r
+            .restarts
+            .iter()
+            .map(|s| s.best)
+            .fold(f64::INFINITY, f64::min);
+        assert_eq!(
+            r.objective, best,
+            "the reported point is the best restart's"
+        );
+        assert_eq!(r.restarts[r.best_restart].best, best);
+        // The reported values reproduce the reported objective.
+        let again = super::eval::objective(&m, &r.values).expect("evaluates");
+        assert_eq!(again, r.objective);
+    }
+}
+
+#[test]
+fn adam_is_reproducible_from_its_seed() {
+    let m = seed003(3);
+    let opts = AdamOptions {
+        lr: 1e-2,
+        epochs: 200,
+        restarts: 3,
+        seed: 42,
+    };
+    let a = train(&m, &opts).expect("trains");
+    let b = train(&m, &opts).expect("trains");
+    assert_eq!(a.restarts, b.restarts);
+    assert_eq!(a.values, b.values);
+    let c = train(&m, &AdamOptions { seed: 43, ..opts }).expect("trains");
+    assert_ne!(a.restarts, c.restarts);
+    // Restarts start from different points.
+    assert_ne!(a.restarts[0].initial, a.restarts[1].initial);
+}
+
+#[test]
+fn bounds_are_projected_and_constraints_reported_not_enforced() {
+    // minimize ‖u − 3‖² with u ≤ 1, subject to sum(u) ≥ 10 (which Adam ignores).
+    let mut m = empty();
+    let u = add_var(&mut m, "u", vec![2]);
+    m.vars[u.0].upper = Some(1.0);
+    let obj = atom(
+        Atom::SumSquares,
+        vec![bin(BinOp::Sub, var(&m, u), num(3.0))],
+    );
+    minimize(&mut m, obj);
+    m.constraints.push(Constraint {
+        name: "total".into(),
+        op: CmpOp::Ge,
+        lhs: atom(Atom::Sum, vec![var(&m, u)]),
+        rhs: vec![num(10.0)],
+        span: Default::default(),
+    });
+    let r = train(
+        &m,
+        &AdamOptions {
+            lr: 0.05,
+            epochs: 500,
+            restarts: 1,
+            seed: 0,
+        },
+    )
+    .expect("trains");
+    let got = r.values.get(u);
+    assert_eq!(got.as_slice(), &[1.0, 1.0]);
+    assert!((r.objective - 8.0).abs() < 1e-12);
+    assert_eq!(r.slacks.len(), 1);
+    assert!((r.slacks[0].slack - (2.0 - 10.0)).abs() < 1e-12);
+    assert!(!r.slacks[0].satisfied(1e-6));
+}
+
+#[test]
+fn a_model_without_objective_is_an_error() {
+    let mut m = empty();
+    add_var(&mut m, "u", vec![2]);
+    assert!(train(&m, &AdamOptions::default()).is_err());
+}

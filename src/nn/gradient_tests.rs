@@ -1,0 +1,310 @@
+//! Reverse-mode gradients against central finite differences, for every atom and every
+//! activation through network outputs.
+
+use nalgebra::DMatrix;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::eval::{value, value_and_gradient};
+use super::test_models::*;
+use super::Values;
+use crate::model::{Atom, BiasMode, DataPart, Expr, Model};
+use crate::syntax::ast::BinOp;
+
+fn random_matrix(rng: &mut ChaCha8Rng, r: usize, c: usize) -> DMatrix<f64> {
+    DMatrix::from_fn(r, c, |_, _| rng.random_range(-1.5..1.5))
+}
+
+fn random_values(m: &Model, seed: u64) -> Values {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let vars = m
+        .vars
+        .iter()
+        .map(|v| random_matrix(&mut rng, v.shape.rows(), v.shape.cols()))
+        .collect();
+    Values::new(m, vars).expect("shapes match")
+}
+
+/// The largest relative error `|g − g_fd| / max(1, |g_fd|)` over all entries, with central
+/// differences of step 1e-6.
+fn gradient_error(m: &Model, e: &Expr, at: &Values) -> f64 {
+    let (_, grad) = value_and_gradient(m, e, at).expect("evaluates");
+    let flat = at.to_flat();
+    let g = grad.to_flat();
+    let h = 1e-6;
+    let f = |x: &[f64]| {
+        let v = Values::from_flat(m, x).expect("length");
+        value(m, e, &v).expect("evaluates")[(0, 0)]
+    };
+    let mut worst: f64 = 0.0;
+    for k in 0..flat.len() {
+        let mut xp = flat.clone();
+        let mut xm = flat.clone();
+        xp[k] += h;
+        xm[k] -= h;
+        let fd = (f(&xp) - f(&xm)) / (2.0 * h);
+        worst = worst.max((g[k] - fd).abs() / fd.abs().max(1.0));
+    }
+    worst
+}
+
+/// A model with data (6 samples, 2 features, two classes) and user variables
+/// `u: [3]`, `M: [3, 2]`, `s`, `w: [2]`.
+fn atoms_model() -> Model {
+    let mut m = empty();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let x = random_matrix(&mut rng, 6, 2);
+    let y = DMatrix::from_column_slice(6, 1, &[1.0, -1.0, 1.0, 1.0, -1.0, -1.0]);
+    add_data(&mut m, x, y, true);
+    for (name, shape) in [
+        ("u", vec![3]),
+        ("M", vec![3, 2]),
+        ("s", vec![]),
+        ("w", vec![2]),
+    ] {
+        add_var(&mut m, name, shape);
+    }
+    m
+}
+
+#[test]
+fn every_atom_matches_finite_differences() {
+    use crate::model::{DataId, VarId};
+    let m = atoms_model();
+    let (u, mm, s, w) = (
+        var(&m, VarId(0)),
+        var(&m, VarId(1)),
+        var(&m, VarId(2)),
+        var(&m, VarId(3)),
+    );
+    let d = DataId(0);
+    let x = data(&m, d, DataPart::X);
+    let y = data(&m, d, DataPart::Y);
+    let xw = bin(BinOp::MatMul, x.clone(), w.clone());
+    let sum = |e: Expr| atom(Atom::Sum, vec![e]);
+    let cases: Vec<(&str, Expr)> = vec![
+        (
+            "sum_squares of X@w - y",
+            atom(
+                Atom::SumSquares,
+                vec![bin(BinOp::Sub, xw.clone(), y.clone())],
+            ),
+        ),
+        ("sum, exp", sum(atom(Atom::Exp, vec![u.clone()]))),
+        ("log_sum_exp", atom(Atom::LogSumExp, vec![mm.clone()])),
+        (
+            "norm2 of M@w - u",
+            atom(
+                Atom::Norm2,
+                vec![bin(
+                    BinOp::Sub,
+                    bin(BinOp::MatMul, mm.clone(), w.clone()),
+                    u.clone(),
+                )],
+            ),
+        ),
+        (
+            "quad_over_lin",
+            atom(
+                Atom::QuadOverLin,
+                vec![u.clone(), atom(Atom::Exp, vec![s.clone()])],
+            ),
+        ),
+        (
+            "log of exp + 1",
+            sum(atom(
+                Atom::Log,
+                vec![bin(BinOp::Add, atom(Atom::Exp, vec![u.clone()]), num(1.0))],
+            )),
+        ),
+        ("softplus", sum(atom(Atom::Softplus, vec![xw.clone()]))),
+        (
+            "sigmoid_hbar",
+            sum(atom(
+                Atom::SigmoidHbar,
+                vec![bin(BinOp::Mul, num(3.0), u.clone())],
+            )),
+        ),
+        ("nuclear_norm", atom(Atom::NuclearNorm, vec![mm.clone()])),
+        ("sigma_max", atom(Atom::SigmaMax, vec![mm.clone()])),
+        ("norm1", atom(Atom::Norm1, vec![u.clone()])),
+        ("norm_inf", atom(Atom::NormInf, vec![mm.clone()])),
+        ("max", atom(Atom::Max, vec![u.clone()])),
+        ("abs", sum(atom(Atom::Abs, vec![mm.clone()]))),
+        ("pos", sum(atom(Atom::Pos, vec![xw.clone()]))),
+        (
+            "maximum",
+            sum(atom(Atom::Maximum, vec![u.clone(), num(0.1)])),
+        ),
+        (
+            "maximum of two",
+            sum(atom(Atom::Maximum, vec![mm.clone(), neg(mm.clone())])),
+        ),
+        (
+            "transpose(M) @ u",
+            atom(
+                Atom::SumSquares,
+                vec![bin(
+                    BinOp::MatMul,
+                    atom(Atom::Transpose, vec![mm.clone()]),
+                    u.clone(),
+                )],
+            ),
+        ),
+        (
+            "u @ M (vector on the left)",
+            atom(
+                Atom::SumSquares,
+                vec![bin(BinOp::MatMul, u.clone(), mm.clone())],
+            ),
+        ),
+        (
+            "u @ M @ w",
+            bin(
+                BinOp::MatMul,
+                bin(BinOp::MatMul, u.clone(), mm.clone()),
+                w.clone(),
+            ),
+        ),
+        (
+            "transpose of a vector",
+            sum(bin(
+                BinOp::MatMul,
+                atom(Atom::Transpose, vec![u.clone()]),
+                mm.clone(),
+            )),
+        ),
+        (
+            "arithmetic",
+            bin(
+                BinOp::Add,
+                bin(
+                    BinOp::Pow,
+                    bin(BinOp::Sub, bin(BinOp::Mul, s.clone(), num(3.0)), num(1.0)),
+                    num(2.0),
+                ),
+                bin(
+                    BinOp::Sub,
+                    sum(bin(BinOp::Div, u.clone(), num(2.0))),
+                    neg(entry(mm.clone(), vec![1, 0])),
+                ),
+            ),
+        ),
+        (
+            "power 1.5",
+            sum(bin(BinOp::Pow, atom(Atom::Exp, vec![u.clone()]), num(1.5))),
+        ),
+        (
+            "elementwise product with data",
+            sum(bin(BinOp::Mul, y.clone(), xw.clone())),
+        ),
+        (
+            "rows of a class",
+            atom(Atom::SumSquares, vec![class_rows(&m, xw.clone(), d, 1)]),
+        ),
+        ("entry of a vector", entry(u.clone(), vec![2])),
+        (
+            "constant matrix",
+            sum(bin(
+                BinOp::Mul,
+                matrix(DMatrix::from_row_slice(
+                    3,
+                    2,
+                    &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+                )),
+                mm.clone(),
+            )),
+        ),
+    ];
+    for seed in 0..3 {
+        let at = random_values(&m, seed);
+        for (name, e) in &cases {
+            let err = gradient_error(&m, e, &at);
+            assert!(
+                err < 1e-6,
+                "{name}: relative gradient error {err:e} at seed {seed}"
+            );
+        }
+    }
+}
+
+/// `½‖net(X) − Y‖² + 0.05 ‖weights(net)‖²` for a 2-layer network with the given activation.
+fn network_case(activation: &str, bias: BiasMode, outputs: usize) -> (Model, Expr) {
+    let mut m = empty();
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let x = random_matrix(&mut rng, 7, 3);
+    let y = random_matrix(&mut rng, 7, outputs);
+    let d = add_data(&mut m, x, y, false);
+    let net = add_net(&mut m, "net", 3, &[(4, activation)], outputs, bias);
+    let out = net_out(&m, net, data(&m, d, DataPart::X));
+    let fit = atom(
+        Atom::SumSquares,
+        vec![bin(BinOp::Sub, out, data(&m, d, DataPart::Y))],
+    );
+    let reg = atom(Atom::SumSquares, vec![weights(&m, net)]);
+    let e = bin(
+        BinOp::Add,
+        bin(BinOp::Mul, num(0.5), fit),
+        bin(BinOp::Mul, num(0.05), reg),
+    );
+    (m, e)
+}
+
+#[test]
+fn every_activation_backpropagates_through_networks() {
+    for act in [
+        "identity",
+        "relu",
+        "leaky_relu",
+        "sigmoid",
+        "softplus",
+        "custom_dc",
+    ] {
+        for bias in [BiasMode::Separate, BiasMode::Column, BiasMode::None] {
+            for outputs in [1, 2] {
+                let (m, e) = network_case(act, bias, outputs);
+                for seed in 0..2 {
+                    let at = random_values(&m, 100 + seed);
+                    let err = gradient_error(&m, &e, &at);
+                    assert!(
+                        err < 1e-6,
+                        "{act} {bias:?} k={outputs}: relative gradient error {err:e}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn closed_form_activations_agree_with_their_dc_definitions() {
+    use super::activation::ActivationFn;
+    for name in ["identity", "relu", "leaky_relu", "sigmoid", "softplus"] {
+        let act = activation(name);
+        let closed = ActivationFn::from_model(&act);
+        assert_eq!(closed.name(), name);
+        assert!(
+            !matches!(closed, ActivationFn::Dc { .. }),
+            "{name} should use its closed form"
+        );
+        let generic = ActivationFn::Dc {
+            name: name.into(),
+            p: Box::new(act.p.clone()),
+            q: Box::new(act.q.clone()),
+        };
+        for k in -40..=40 {
+            let z = f64::from(k) * 0.173 + 0.01;
+            let (a, b) = (closed.eval(z), generic.eval(z));
+            assert!((a - b).abs() < 1e-12, "{name}({z}) = {a} vs p − q = {b}");
+            let (da, db) = (closed.derivative(z), generic.derivative(z));
+            assert!((da - db).abs() < 1e-12, "{name}'({z}) = {da} vs {db}");
+        }
+    }
+    // A definition that differs from the library's keeps its own formula.
+    let mut odd = activation("custom");
+    odd.name = "relu".into();
+    assert!(matches!(
+        ActivationFn::from_model(&odd),
+        ActivationFn::Dc { .. }
+    ));
+}
