@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 
 use cnnc::lower::patterns::{
-    convex_objective, exact, max_violation, merge, nonconvex_objective, pattern_bound, recover,
-    sampled, Blocks, Pattern, PatternError, Patterns, Source, Strategy,
+    cell_bound, convex_objective, exact, max_violation, merge, nonconvex_objective, pattern_bound,
+    recover, sampled, Blocks, Pattern, PatternError, Patterns, Source, Strategy,
 };
 use good_lp::{microlp, variable, Expression, ProblemVariables, Solution, SolverModel};
 use nalgebra::{DMatrix, DVector};
@@ -87,20 +87,14 @@ fn with_bias(rows: &[&[f64]]) -> DMatrix<f64> {
     )
 }
 
-/// Cover's count of the cells of `n` hyperplanes in general position through the origin of `R^r`.
 fn cover_count(n: usize, r: usize) -> usize {
-    let mut binomial = 1usize;
-    let mut sum = 0;
-    for k in 0..r {
-        sum += binomial;
-        binomial = binomial * (n - 1 - k) / (k + 1);
-    }
-    2 * sum
+    cell_bound(n, r) as usize
 }
 
 fn assert_exact_matches_brute_force(x: &DMatrix<f64>) -> Patterns {
     let p = exact(x).expect("rank at most 3");
     assert_eq!(exact_set(&p), brute_force(x), "data:\n{x}");
+    assert!(p.len_with_empty() as f64 <= cell_bound(x.nrows(), p.rank));
     assert_eq!(p.source, Source::Exact);
     p
 }
@@ -173,6 +167,18 @@ fn exact_matches_brute_force_on_degenerate_data() {
         &[3., 1.],
     ]);
     assert_exact_matches_brute_force(&x);
+    // Rank 3 without a bias column: opposite, repeated and zero rows, and a row that is the
+    // sum of two others (three concurrent planes).
+    let x = DMatrix::from_row_slice(
+        8,
+        3,
+        &[
+            1., 0., 2., -1., 0., -2., 0., 1., 1., 0., 1., 1., 0., 0., 0., 1., 1., 3., 2., -1., 0.,
+            -3., 1., 1.,
+        ],
+    );
+    let p = assert_exact_matches_brute_force(&x);
+    assert_eq!(p.rank, 3);
     // Everything zero: no non-empty pattern.
     let p = exact(&DMatrix::zeros(3, 2)).expect("rank 0");
     assert_eq!((p.rank, p.len(), p.len_with_empty()), (0, 0, 1));

@@ -42,6 +42,23 @@ pub fn pattern_bound(n: usize, r: usize) -> f64 {
     2.0 * r * (std::f64::consts::E * (n as f64 - 1.0) / r).powf(r)
 }
 
+/// Cover's count `2 Σ_{k<r} C(n−1, k)`: the number of cells of `n` hyperplanes through the origin
+/// of `R^r` in general position, and an upper bound for any `n` such hyperplanes, so an upper
+/// bound on the number of patterns (empty one included) tighter than [`pattern_bound`]; use it
+/// to judge the size of an exact enumeration before running it. `1` when `r = 0` or `n = 0`.
+pub fn cell_bound(n: usize, r: usize) -> f64 {
+    if r == 0 || n == 0 {
+        return 1.0;
+    }
+    let mut binomial = 1.0;
+    let mut sum = 0.0;
+    for k in 0..r.min(n) {
+        sum += binomial;
+        binomial *= (n - 1 - k) as f64 / (k + 1) as f64;
+    }
+    2.0 * sum
+}
+
 /// Every distinct activation pattern `1[X g ≥ 0]` of the full-dimensional cells, for `x` (n×d)
 /// of numerical rank at most 3. Higher rank is refused with [`PatternError::RankTooHigh`].
 pub fn exact(x: &DMatrix<f64>) -> Result<Patterns, PatternError> {

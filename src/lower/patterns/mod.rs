@@ -22,7 +22,7 @@ pub mod recover;
 pub mod rowspace;
 pub mod sample;
 
-pub use arrangement::{exact, exact_in, pattern_bound};
+pub use arrangement::{cell_bound, exact, exact_in, pattern_bound};
 pub use masked::{push_masked, push_signed};
 pub use pattern::{Pattern, Patterns, Source};
 pub use recover::{
