@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::train::{PatternInfo, Sizes, Trained};
 use crate::diag::Diagnostic;
-use crate::model::Sense;
 use crate::nn::metrics::{dataset_metrics, relative_difference, DatasetMetrics, Metrics};
 use crate::nn::{eval, network::DenseNet};
 use crate::sema::options::method_name;
@@ -65,11 +64,9 @@ pub struct Report {
 /// Builds the report of a training run.
 pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
     let diag = |e: crate::nn::EvalError| vec![e.to_diagnostic()];
+    // The objective as written (maximized objectives are not negated).
     let network_objective = match &t.model.objective {
-        Some(o) => {
-            let v = eval::objective(&t.model, &t.values).map_err(diag)?;
-            Some(if o.sense == Sense::Maximize { v } else { v })
-        }
+        Some(_) => Some(eval::objective(&t.model, &t.values).map_err(diag)?),
         None => None,
     };
     let objective = t.convex_objective.or(network_objective);
@@ -146,7 +143,7 @@ pub fn text(r: &Report) -> String {
         );
         let _ = writeln!(
             s,
-            "neurons    {} recovered, {} after merging equal patterns (declared width {})",
+            "neurons    {} recovered, {} after merging equal patterns and pruning noise (declared width {})",
             p.neurons, p.merged_neurons, p.declared_width
         );
     }

@@ -10,7 +10,7 @@ use crate::conic::canon::{canonicalize, ColumnMap};
 use crate::conic::ConicProblem;
 use crate::diag::{Diagnostic, SourceMap};
 use crate::lower::patterns::lowering::{self, Lowered};
-use crate::lower::patterns::{merge, recover, Blocks, Network, Source, ZERO_BLOCK_RTOL};
+use crate::lower::patterns::{merge, prune, recover, Blocks, Network, Source, PRUNE_RTOL};
 use crate::model::{Method, MethodKind, Model, NetId, OptionValue, Shape};
 use crate::nn::{adam, Values};
 use crate::sema::options::method_name;
@@ -223,13 +223,16 @@ fn train_patterns(
             v: block(v),
             w: block(w),
         };
-        let net = recover(&blocks, ZERO_BLOCK_RTOL);
+        // Every non-zero block becomes a neuron; noise is pruned by its effect on the
+        // outputs, not by its norm (small blocks over many samples add up).
+        let net = recover(&blocks, 0.0);
         neurons += net.width();
-        subnets.push(if do_merge {
+        let net = if do_merge {
             merge(&net, &lowered.x)
         } else {
             net
-        });
+        };
+        subnets.push(prune(&net, &lowered.x, PRUNE_RTOL));
     }
     let m: usize = subnets.iter().map(Network::width).sum::<usize>().max(1);
     let mut w1 = DMatrix::zeros(m, d);

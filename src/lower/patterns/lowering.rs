@@ -77,6 +77,7 @@ pub fn lower(
         output_bias,
         blocks: Vec::new(),
         bias_var: None,
+        yhat: None,
         gamma: 0.0,
     };
     let mut translation = from_model::program(model, sources, &mut hook)?;
@@ -261,6 +262,7 @@ struct Hook<'a> {
     output_bias: bool,
     blocks: Vec<(VarId, VarId)>,
     bias_var: Option<VarId>,
+    yhat: Option<VarId>,
     gamma: f64,
 }
 
@@ -285,8 +287,30 @@ impl Hook<'_> {
         }
     }
 
-    /// `ŷ` (n×k): `Σ_i D_i X (v_i − w_i)` per output column, plus the output bias.
-    fn prediction(&mut self, cx: &mut Context<'_>) -> Expr {
+    /// `ŷ` (n×k), a variable defined once by `ŷ = Σ_i D_i X (v_i − w_i)` per output column
+    /// (plus the output bias). Every use of `ŷ` (a loss, several constraints) then refers to
+    /// one column each instead of repeating the `O(P·d)` terms of each entry, which keeps the
+    /// solver's matrix sparse.
+    fn prediction(&mut self, cx: &mut Context<'_>, span: Span) -> Result<Expr, Vec<Diagnostic>> {
+        if let Some(y) = self.yhat {
+            return Ok(cx.prog.var_expr(y));
+        }
+        let defining = self.prediction_terms(cx);
+        let y = cx
+            .prog
+            .add_var(VarSpec::new("yhat", self.x.nrows(), self.outputs));
+        self.yhat = Some(y);
+        let var = cx.prog.var_expr(y);
+        cx.prog.constrain(
+            Constraint::eq(var.clone(), defining)
+                .with_span(span)
+                .with_label("yhat = sum_i D_i X (v_i - w_i)"),
+        );
+        Ok(var)
+    }
+
+    /// The affine `Σ_i D_i X (v_i − w_i)` (plus the output bias), n×k.
+    fn prediction_terms(&mut self, cx: &mut Context<'_>) -> Expr {
         self.ensure_blocks(cx);
         let (n, d) = self.x.shape();
         let firsts: Vec<(usize, usize)> = self
@@ -391,7 +415,7 @@ impl from_model::Lowering for Hook<'_> {
                     .with_primary(arg.span, "not the training features")
                     .with_help("apply the network to the data it is declared over, e.g. `net(train.x)`; evaluate other data with `cnnc eval`")]));
                 }
-                Some(Ok(self.prediction(cx).with_span(e.span)))
+                Some(self.prediction(cx, e.span).map(|y| y.with_span(e.span)))
             }
             ExprKind::Weights(n) if *n == self.net => Some(Err(vec![Diagnostic::error(
                 "E1203",

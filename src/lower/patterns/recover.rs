@@ -127,6 +127,28 @@ fn network(d: usize, rows: &[nalgebra::RowDVector<f64>], alpha: Vec<f64>) -> Net
     }
 }
 
+/// Neurons whose largest output on `x`, `max_j |(x_j·u)₊ α|`, is at most `rtol` times the
+/// largest output of the whole network are dropped: they are interior-point noise. Unlike a
+/// threshold on block norms, this bounds what dropping changes: each prediction moves by at
+/// most `rtol · max|ŷ|` per dropped neuron.
+pub fn prune(net: &Network, x: &DMatrix<f64>, rtol: f64) -> Network {
+    let d = net.u.ncols();
+    let z = (x * net.u.transpose()).map(|v| v.max(0.0));
+    let contribution: Vec<f64> = (0..net.width())
+        .map(|j| z.column(j).amax() * net.alpha[j].abs())
+        .collect();
+    let scale = forward(x, &net.u, &net.alpha).amax();
+    let keep: Vec<usize> = (0..net.width())
+        .filter(|&j| contribution[j] > rtol * scale)
+        .collect();
+    let rows: Vec<nalgebra::RowDVector<f64>> =
+        keep.iter().map(|&j| net.u.row(j).into_owned()).collect();
+    network(d, &rows, keep.iter().map(|&j| net.alpha[j]).collect())
+}
+
+/// Relative output below which [`prune`] drops a neuron.
+pub const PRUNE_RTOL: f64 = 1e-9;
+
 /// The network's outputs on `x` (n×d): `(X Uᵀ)₊ α`, with `u` m×d and `alpha` of length m.
 pub fn forward(x: &DMatrix<f64>, u: &DMatrix<f64>, alpha: &DVector<f64>) -> DVector<f64> {
     (x * u.transpose()).map(|z| z.max(0.0)) * alpha
