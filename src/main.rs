@@ -40,6 +40,36 @@ enum Command {
         #[arg(long, value_enum)]
         report: Option<ReportFormat>,
     },
+    /// Apply trained weights to the model's data: predictions (CSV) and metrics.
+    Eval {
+        #[command(flatten)]
+        input: Input,
+        /// The weights file written by `cnnc train -o`.
+        #[arg(long)]
+        weights: PathBuf,
+        /// Write the predictions here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Train with several methods and print them side by side.
+    Compare {
+        #[command(flatten)]
+        input: Input,
+        /// Comma-separated methods; those the model does not declare use their defaults.
+        #[arg(long, value_delimiter = ',', default_value = "patterns,adam")]
+        methods: Vec<String>,
+    },
+    /// Solve a conic problem in the Conic Benchmark Format (CBF).
+    ///
+    /// Exit codes: 0 solved, 1 unreadable file, 2 bad usage, 3 infeasible, 4 unbounded,
+    /// 5 iteration/time limit or numerical trouble, 6 no back end can solve it.
+    Solve {
+        /// The `.cbf` file.
+        file: PathBuf,
+        /// Print the outcome as one JSON object.
+        #[arg(long, value_enum)]
+        report: Option<ReportFormat>,
+    },
     /// Compile a model and print one stage of it.
     Compile {
         #[command(flatten)]
@@ -84,6 +114,12 @@ enum Emit {
     Convex,
     /// The conic problem the solver receives, readable.
     Conic,
+    /// The conic problem in the Conic Benchmark Format (CBF 3).
+    Cbf,
+    /// Exactly what Clarabel receives (P, q, A, b, cones), as JSON.
+    Json,
+    /// The problem in CPLEX LP format (LP/MILP/QP only).
+    Lp,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -128,6 +164,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { input } => check(&input),
+        Command::Eval {
+            input,
+            weights,
+            output,
+        } => eval(&input, &weights, output.as_deref()),
+        Command::Compare { input, methods } => compare(&input, &methods),
+        Command::Solve { file, report } => return solve_cbf(&file, report),
         Command::Train {
             input,
             method,
@@ -246,6 +289,95 @@ fn train(
     Ok(())
 }
 
+fn eval(input: &Input, weights: &Path, output: Option<&Path>) -> Result<(), Failed> {
+    let (mut sources, _, model) = frontend(input)?;
+    let file = match cnnc::nn::read_weights(weights, &mut sources) {
+        Ok(f) => f,
+        Err(d) => return Err(Failed(sources, vec![d])),
+    };
+    let ev = match cnnc::driver::eval::evaluate(&model, &file, &weights.display().to_string()) {
+        Ok(e) => e,
+        Err(d) => return Err(Failed(sources, d)),
+    };
+    write_output(output, &ev.csv).map_err(|d| Failed(SourceMap::new(), vec![d]))?;
+    if let Some(m) = &ev.metrics {
+        eprint!("{}", cnnc::driver::report::metrics_text(m));
+    }
+    Ok(())
+}
+
+fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
+    use cnnc::driver;
+    let (sources, _, model) = frontend(input)?;
+    let mut rows = Vec::new();
+    for name in methods {
+        let method = match driver::train::method_or_default(&model, name) {
+            Ok(m) => m,
+            Err(d) => return Err(Failed(sources, d)),
+        };
+        let row = match driver::train(&model, &sources, &method) {
+            Ok(t) => match driver::report(&t) {
+                Ok(r) => driver::report::Row::from_report(&r),
+                Err(d) => return Err(Failed(sources, d)),
+            },
+            Err(driver::TrainError::Invalid(d)) => return Err(Failed(sources, d)),
+            Err(driver::TrainError::NotSolved(o, _)) => {
+                driver::report::Row::failed(name, o.status.as_str())
+            }
+        };
+        rows.push(row);
+    }
+    print!("{}", driver::report::table(&rows));
+    Ok(())
+}
+
+/// `cnnc solve FILE.cbf`: its own exit codes, so it returns one.
+fn solve_cbf(path: &Path, format: Option<ReportFormat>) -> ExitCode {
+    use cnnc::conic::cbf;
+    let mut sources = SourceMap::new();
+    let color = std::io::stderr().is_terminal();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            let d = Diagnostic::error("E0001", format!("cannot read `{}`: {e}", path.display()));
+            eprint!("{}", render(&sources, &[d], color));
+            return ExitCode::from(cbf::EXIT_BAD_INPUT as u8);
+        }
+    };
+    let problem = match cbf::read(&mut sources, &path.display().to_string(), text) {
+        Ok(p) => p,
+        Err(d) => {
+            eprint!("{}", render(&sources, &d, color));
+            return ExitCode::from(cbf::EXIT_BAD_INPUT as u8);
+        }
+    };
+    let backend = cnnc::solve::choose_backend(&problem);
+    match cnnc::solve::solve(&problem, backend, &cnnc::solve::Settings::default()) {
+        Ok(outcome) => {
+            match format {
+                Some(ReportFormat::Json) => {
+                    println!("{}", cbf::report_json(&problem, &outcome).trim_end())
+                }
+                None => print!("{}", cbf::report_text(&outcome)),
+            }
+            if let Some(d) = outcome.diagnostic(&problem) {
+                eprint!("{}", render(&sources, &[d], color));
+            }
+            ExitCode::from(cbf::exit_code(outcome.status) as u8)
+        }
+        Err(e) => {
+            if format == Some(ReportFormat::Json) {
+                println!(
+                    "{}",
+                    serde_json::json!({"status": "cannot_solve", "objective": null, "error": e.to_string()})
+                );
+            }
+            eprint!("{}", render(&sources, &[e.to_diagnostic()], color));
+            ExitCode::from(cbf::EXIT_CANNOT_SOLVE as u8)
+        }
+    }
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -268,7 +400,7 @@ fn compile(
         (Emit::Ast, Format::Json) => to_json(&file),
         (Emit::Model, Format::Text) => cnnc::model::print::print_model(&sources, &model),
         (Emit::Model, Format::Json) => to_json(&model),
-        (Emit::Patterns | Emit::Convex | Emit::Conic, _) => {
+        (_, _) => {
             let program = match stages::program(&model, &sources, method) {
                 Ok(p) => p,
                 Err(d) => return Err(Failed(sources, d)),
@@ -285,10 +417,21 @@ fn compile(
                     }
                 }
                 Emit::Convex => cnnc::convex::print::print(&program.translation.program),
-                _ => match stages::conic(&program) {
-                    Ok((p, _)) => cnnc::conic::print::print(&p, &sources),
-                    Err(d) => return Err(Failed(sources, d)),
-                },
+                _ => {
+                    let p = match stages::conic(&program) {
+                        Ok((p, _)) => p,
+                        Err(d) => return Err(Failed(sources, d)),
+                    };
+                    match emit {
+                        Emit::Cbf => cnnc::conic::cbf::write(&p),
+                        Emit::Json => cnnc::conic::json::write(&p),
+                        Emit::Lp => match cnnc::conic::lp::write(&p) {
+                            Ok(t) => t,
+                            Err(d) => return Err(Failed(sources, vec![d])),
+                        },
+                        _ => cnnc::conic::print::print(&p, &sources),
+                    }
+                }
             }
         }
     };

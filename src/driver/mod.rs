@@ -2,6 +2,7 @@
 //! and the stages that `cnnc compile --emit` prints. `src/main.rs` only parses arguments and
 //! prints what these return.
 
+pub mod eval;
 pub mod report;
 pub mod stages;
 pub mod train;

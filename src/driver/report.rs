@@ -180,10 +180,7 @@ pub fn text(r: &Report) -> String {
         let _ = writeln!(s, "restarts   {}", all.join(", "));
     }
     if let Some(m) = &r.metrics {
-        metrics_lines(&mut s, "train", &m.train);
-        if let Some(t) = &m.test {
-            metrics_lines(&mut s, "test", t);
-        }
+        s.push_str(&metrics_text(m));
     }
     if !r.constraints.is_empty() {
         let _ = writeln!(s, "constraints (slack; negative = violated)");
@@ -227,4 +224,106 @@ fn metrics_lines(s: &mut String, part: &str, m: &Metrics) {
             );
         }
     }
+}
+
+/// Train and test metrics, one line each.
+pub fn metrics_text(m: &DatasetMetrics) -> String {
+    let mut s = String::new();
+    metrics_lines(&mut s, "train", &m.train);
+    if let Some(t) = &m.test {
+        metrics_lines(&mut s, "test", t);
+    }
+    s
+}
+
+/// One method's line in `cnnc compare`.
+#[derive(Clone, Debug)]
+pub struct Row {
+    method: String,
+    status: String,
+    objective: Option<f64>,
+    network_objective: Option<f64>,
+    seconds: f64,
+    train: String,
+    test: String,
+    constraints: String,
+}
+
+fn short(m: &Metrics) -> String {
+    match m {
+        Metrics::Regression(r) => format!("MSE {}", num(r.mse)),
+        Metrics::Classification(c) => format!("acc {:.4}", c.accuracy),
+    }
+}
+
+impl Row {
+    /// The row of a finished run.
+    pub fn from_report(r: &Report) -> Row {
+        let violated = r.constraints.iter().filter(|c| !c.satisfied).count();
+        Row {
+            method: r.method.clone(),
+            status: r.status.clone(),
+            objective: r.objective,
+            network_objective: r.network_objective,
+            seconds: r.compile_seconds + r.solve_seconds,
+            train: r
+                .metrics
+                .as_ref()
+                .map(|m| short(&m.train))
+                .unwrap_or_default(),
+            test: r
+                .metrics
+                .as_ref()
+                .and_then(|m| m.test.as_ref())
+                .map(short)
+                .unwrap_or_default(),
+            constraints: if r.constraints.is_empty() {
+                "-".into()
+            } else if violated == 0 {
+                "all hold".into()
+            } else {
+                format!("{violated} violated")
+            },
+        }
+    }
+
+    /// The row of a run that produced no network.
+    pub fn failed(method: &str, status: &str) -> Row {
+        Row {
+            method: method.into(),
+            status: status.into(),
+            objective: None,
+            network_objective: None,
+            seconds: 0.0,
+            train: String::new(),
+            test: String::new(),
+            constraints: String::new(),
+        }
+    }
+}
+
+/// The side-by-side table of `cnnc compare`.
+pub fn table(rows: &[Row]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<10} {:<15} {:>14} {:>14} {:>9}  {:<14} {:<14} constraints",
+        "method", "status", "objective", "network obj.", "seconds", "train", "test"
+    );
+    let opt = |x: Option<f64>| x.map(num).unwrap_or_else(|| "-".into());
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "{:<10} {:<15} {:>14} {:>14} {:>9.3}  {:<14} {:<14} {}",
+            r.method,
+            r.status,
+            opt(r.objective),
+            opt(r.network_objective),
+            r.seconds,
+            r.train,
+            r.test,
+            r.constraints
+        );
+    }
+    s
 }

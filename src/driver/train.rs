@@ -156,6 +156,42 @@ pub fn pick_method<'m>(
     }
 }
 
+/// The model's declaration of method `name`, or that method with its default options.
+pub fn method_or_default(model: &Model, name: &str) -> Result<Method, Vec<Diagnostic>> {
+    if let Some(m) = model.methods.iter().find(|m| method_name(m.kind) == name) {
+        return Ok(m.clone());
+    }
+    let Some((_, kind)) = crate::sema::options::METHODS
+        .iter()
+        .find(|(n, _)| *n == name)
+    else {
+        let names: Vec<&str> = crate::sema::options::METHODS
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        return Err(vec![Diagnostic::error(
+            "E0401",
+            format!("unknown method `{name}`"),
+        )
+        .with_note(format!("methods: {}", names.join(", ")))]);
+    };
+    let options = crate::sema::options::method_options(*kind)
+        .into_iter()
+        .filter_map(|(n, _, default)| Some((n.to_string(), default?)))
+        .collect();
+    let span = model
+        .methods
+        .first()
+        .map(|m| m.span)
+        .or(model.objective.as_ref().map(|o| o.span))
+        .unwrap_or_default();
+    Ok(Method {
+        kind: *kind,
+        options,
+        span,
+    })
+}
+
 /// Trains `model` with `method`.
 pub fn train(model: &Model, sources: &SourceMap, method: &Method) -> Result<Trained, TrainError> {
     match method.kind {
