@@ -41,8 +41,9 @@ def main():
     y = np.array(pat["y"], dtype=float)  # n×k
     beta = float(pat["beta"])
     masks = np.array(pat["masks"], dtype=float)  # P×n, entries 0/1
-    if pat["loss"] != "squared_error":
-        sys.exit(f"this script builds the squared loss only, the model uses {pat['loss']}")
+    obj = pat["objective"]
+    if not obj.startswith("0.5 * sum_squares(net(train.x) - train.y)"):
+        sys.exit(f"this script builds ½‖ŷ − y‖² + weight decay only; the model minimizes {obj}")
     n, d = x.shape
     k = y.shape[1]
     p = masks.shape[0]

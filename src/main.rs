@@ -251,7 +251,7 @@ fn train(
             let d = outcome.diagnostic(&problem).into_iter().collect();
             if format == Some(ReportFormat::Json) {
                 let v = serde_json::json!({
-                    "status": outcome.status.as_str(),
+                    "status": outcome.status.as_str().replace(' ', "_"),
                     "method": cnnc::sema::options::method_name(method.kind),
                     "objective": null,
                     "infeasible_constraints": outcome.infeasible_groups,

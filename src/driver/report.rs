@@ -29,7 +29,8 @@ pub struct ConstraintReport {
 /// Everything a training run reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
-    /// `optimal`, `almost_optimal` (solver) or `trained` (gradient method).
+    /// The solver status in snake case (`optimal`, `almost_optimal`, …) or `trained`
+    /// (gradient method).
     pub status: String,
     /// The method.
     pub method: String,
@@ -98,7 +99,7 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
     Ok(Report {
         status: t
             .status
-            .map_or("trained".to_string(), |s| s.as_str().to_string()),
+            .map_or("trained".to_string(), |s| s.as_str().replace(' ', "_")),
         method: method_name(t.method).to_string(),
         exactness: t.exactness.describe().to_string(),
         objective,
@@ -130,7 +131,7 @@ fn num(x: f64) -> String {
 pub fn text(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "method     {} ({})", r.method, r.exactness);
-    let _ = writeln!(s, "status     {}", r.status);
+    let _ = writeln!(s, "status     {}", r.status.replace('_', " "));
     if let Some(p) = &r.patterns {
         let draws = p
             .draws

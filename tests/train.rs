@@ -1,0 +1,270 @@
+//! Training end to end: the seed 003 reference numbers, exact patterns against Adam and against
+//! sampled patterns on random data, per-class bounds that bind or make the problem infeasible,
+//! and the CLI's promises (weights only after a solve, JSON report keys).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use cnnc::diag::{render, SourceMap};
+use cnnc::driver::{self, Report};
+
+/// Checks a model given as text (data paths relative to the repository root).
+fn model(text: &str) -> (SourceMap, cnnc::model::Model) {
+    let mut sources = SourceMap::new();
+    let id = sources.add("test.cnn", None, text.to_string());
+    match cnnc::frontend(&mut sources, id, &common::root(), &Default::default()) {
+        Ok((_, m)) => (sources, m),
+        Err(d) => panic!("{}", render(&sources, &d, false)),
+    }
+}
+
+fn train(text: &str, method: &str) -> Report {
+    let (sources, m) = model(text);
+    let method = driver::train::method_or_default(&m, method).expect("method");
+    let trained = match driver::train(&m, &sources, &method) {
+        Ok(t) => t,
+        Err(driver::TrainError::Invalid(d)) => panic!("{}", render(&sources, &d, false)),
+        Err(driver::TrainError::NotSolved(o, _)) => panic!("not solved: {}", o.status),
+    };
+    driver::report(&trained).expect("report")
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs())
+}
+
+#[test]
+fn seed003_reaches_the_reference_optimum() {
+    let (sources, m) = {
+        let mut sources = SourceMap::new();
+        let path = Path::new("examples/seed003_1d.cnn");
+        let text = std::fs::read_to_string(common::root().join(path)).expect("example");
+        let id = sources.add(path.display().to_string(), Some(path), text);
+        let (_, m) = cnnc::frontend(
+            &mut sources,
+            id,
+            &common::root().join("examples"),
+            &Default::default(),
+        )
+        .expect("checks");
+        (sources, m)
+    };
+    let method = driver::pick_method(&m, None).expect("patterns");
+    let t = driver::train(&m, &sources, method).expect("trains");
+    let r = driver::report(&t).expect("report");
+    // shared/reference/README.md: 9 non-zero patterns, optimum 8.769406953e-4 (½‖·‖², β Σ‖·‖).
+    let p = r.patterns.as_ref().expect("pattern info");
+    assert_eq!((p.patterns, p.with_empty), (9, 10));
+    let objective = r.objective.expect("solved");
+    assert!(rel(objective, 8.769406953e-4) < 1e-6, "optimum {objective}");
+    let network = r.network_objective.expect("forward pass");
+    assert!(
+        rel(network, objective) < 1e-6,
+        "network {network} vs convex {objective}"
+    );
+    // The reference: 6 neurons after merging, training loss 2.195e-7.
+    assert_eq!(p.merged_neurons, 6);
+    match r.metrics.as_ref().map(|m| &m.train) {
+        Some(cnnc::nn::metrics::Metrics::Regression(reg)) => {
+            assert!(rel(reg.loss, 2.195e-7) < 1e-2, "loss {}", reg.loss)
+        }
+        other => panic!("regression metrics expected, got {other:?}"),
+    }
+}
+
+/// A small random regression problem as a model with inline data.
+fn random_model(rng: &mut ChaCha8Rng, n: usize, dims: usize, width: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|_| {
+            let r: Vec<String> = (0..dims)
+                .map(|_| format!("{:.4}", rng.random_range(-2.0..2.0)))
+                .collect();
+            format!("[{}]", r.join(", "))
+        })
+        .collect();
+    let ys: Vec<String> = (0..n)
+        .map(|_| format!("{:.4}", rng.random_range(-1.0..1.0)))
+        .collect();
+    format!(
+        "use losses.{{squared_error}}\nuse regularizers.{{weight_decay}}\n\
+         data train = inline(x = [{}], y = [{}])\n\
+         network net(train) {{ dense({width}, relu, bias = column)  dense(1, bias = none) }}\n\
+         minimize squared_error(net(train.x), train.y) + weight_decay(net, 0.01)\n\
+         method patterns(enumeration = exact)\n\
+         method adam(lr = 0.01, epochs = 1500, restarts = 20, seed = 3)\n\
+         solver clarabel(tol_gap_abs = 1e-10, tol_gap_rel = 1e-10, tol_feas = 1e-10)\n",
+        rows.join(", "),
+        ys.join(", ")
+    )
+}
+
+#[test]
+fn exact_patterns_beat_adam_and_sampled_patterns() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for (n, dims) in [(7, 1), (9, 1), (7, 2)] {
+        let text = random_model(&mut rng, n, dims, 6);
+        let exact = train(&text, "patterns");
+        let e = exact.objective.expect("solved");
+        assert!(rel(e, exact.network_objective.expect("forward")) < 1e-6);
+        let adam = train(&text, "adam");
+        let a = adam.objective.expect("adam objective");
+        assert!(
+            e <= a * (1.0 + 1e-6),
+            "n {n}, d {dims}: exact {e} above Adam's best {a}"
+        );
+        for count in [2, 5] {
+            let sampled_text = text.replace(
+                "method patterns(enumeration = exact)",
+                &format!("method patterns(enumeration = sampled, count = {count}, seed = 1)"),
+            );
+            let s = train(&sampled_text, "patterns").objective.expect("solved");
+            assert!(
+                s >= e * (1.0 - 1e-6),
+                "n {n}, d {dims}: sampled ({count}) {s} below exact {e}"
+            );
+        }
+    }
+}
+
+const BOUNDED: &str = "use losses.{squared_error}\nuse constraints.{error_at_most}\n\
+    data train = csv(\"examples/data/seed002_imbalanced.csv\", features = [x1, x2], label = class, positive = minor)\n\
+    network net(train) { dense(8, relu, bias = column)  dense(1, bias = none) }\n\
+    minimize squared_error(net(train.x), train.y) + 0.05 * sum_squares(weights(net))\n\
+    constraint class_error for c in classes(train): error_at_most(net(train.x)[c], train.y[c], KAPPA)\n\
+    constraint small: net(train.x) in [-LIMIT, LIMIT]\n\
+    method patterns(enumeration = sampled, count = 30, seed = 2, strategy = data_aware)\n";
+
+#[test]
+fn per_class_bounds_bind() {
+    let loose = train(
+        &BOUNDED.replace("KAPPA", "10").replace("LIMIT", "100"),
+        "patterns",
+    );
+    let tight = train(
+        &BOUNDED.replace("KAPPA", "0.3").replace("LIMIT", "100"),
+        "patterns",
+    );
+    let (l, t) = (
+        loose.objective.expect("solved"),
+        tight.objective.expect("solved"),
+    );
+    assert!(
+        t > l * (1.0 + 1e-3),
+        "the bound should change the optimum: {t} vs {l}"
+    );
+    for c in &tight.constraints {
+        assert!(c.satisfied, "{} violated: {}", c.name, c.slack);
+    }
+    let binding = tight
+        .constraints
+        .iter()
+        .filter(|c| c.name.starts_with("class_error"))
+        .map(|c| c.slack.abs());
+    assert!(
+        binding.fold(f64::INFINITY, f64::min) < 1e-4,
+        "a class bound should be active"
+    );
+}
+
+#[test]
+fn infeasible_bounds_are_named_and_write_no_weights() {
+    // Outputs within ±0.2 miss every ±1 target by at least 0.8 > 0.3 per sample.
+    let text = BOUNDED.replace("KAPPA", "0.3").replace("LIMIT", "0.2");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model_path = dir.path().join("bounded.cnn");
+    std::fs::write(
+        &model_path,
+        text.replace(
+            "examples/data/",
+            &format!("{}/examples/data/", common::root().display()),
+        ),
+    )
+    .expect("write model");
+    let weights = dir.path().join("w.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
+        .arg("train")
+        .arg(&model_path)
+        .arg("-o")
+        .arg(&weights)
+        .args(["--report", "json"])
+        .output()
+        .expect("cnnc runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!weights.exists(), "no weights file after a failed solve");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(v["status"], "primal_infeasible");
+    assert!(v["objective"].is_null());
+    assert!(
+        stderr.contains("class_error") || stderr.contains("small"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn cli_train_report_and_weights_round_trip() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let weights = dir.path().join("w.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
+        .current_dir(common::root())
+        .args(["train", "examples/seed003_1d.cnn", "--report", "json", "-o"])
+        .arg(&weights)
+        .output()
+        .expect("cnnc runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    for key in [
+        "status",
+        "method",
+        "objective",
+        "network_objective",
+        "compile_seconds",
+        "solve_seconds",
+        "metrics",
+        "constraints",
+    ] {
+        assert!(v.get(key).is_some(), "report lacks `{key}`");
+    }
+    assert_eq!(v["status"], "optimal");
+    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
+        .current_dir(common::root())
+        .args(["eval", "examples/seed003_1d.cnn", "--weights"])
+        .arg(&weights)
+        .output()
+        .expect("cnnc runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let predictions: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .nth(2)
+                .expect("output")
+                .parse()
+                .expect("number")
+        })
+        .collect();
+    // The reference predictions: [0.99972, −0.99996, 0.99961, −0.99960, 1.00022].
+    for (p, want) in predictions
+        .iter()
+        .zip([0.99972, -0.99996, 0.99961, -0.99960, 1.00022])
+    {
+        assert!((p - want).abs() < 1e-4, "prediction {p}, reference {want}");
+    }
+}
