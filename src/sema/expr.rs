@@ -1007,10 +1007,10 @@ impl<'a> Checker<'a> {
         self.no_named(args)?;
         let x = self.value_expr(&arg.value, env)?;
         let net = &self.model.networks[n.0];
-        if !x.is_constant() {
+        if !x.is_constant() && net.loaded_from.is_none() {
             let d = Diagnostic::error("E0317", format!("the input of `{net_name}` must be data"))
                 .with_primary(arg.value.span, "depends on decision variables")
-                .with_help("apply networks to data such as `train.x`");
+                .with_help("apply networks being trained to data such as `train.x`; only a loaded network (fixed weights) takes variables, for queries");
             self.error_in_call(d);
             return None;
         }

@@ -302,6 +302,8 @@ impl<'a> Checker<'a> {
         })
     }
 
+    /// `network name = load("weights.json")`: a network with fixed weights from a weights
+    /// file (relative to the model file), e.g. for queries on a trained network.
     pub(super) fn network_load(
         &mut self,
         span: Span,
@@ -309,18 +311,71 @@ impl<'a> Checker<'a> {
         source: &ast::Ident,
         args: &[ast::Arg],
     ) {
-        let _ = (args, name);
-        let d = Diagnostic::error(
-            "E0320",
-            format!(
-                "`network ... = {}(...)` is not available in this build",
-                source.name
-            ),
-        )
-        .with_primary(
+        if source.name != "load" {
+            let d = Diagnostic::error("E0319", format!("unknown network source `{}`", source.name))
+                .with_primary(source.span, "not a network source")
+                .with_help("write `network NAME = load(\"weights.json\")`");
+            self.error(d);
+            return;
+        }
+        let path = match args {
+            [ast::Arg {
+                name: None,
+                value:
+                    ast::Expr {
+                        kind: ast::ExprKind::Str(p),
+                        ..
+                    },
+                ..
+            }] => p.clone(),
+            _ => {
+                let d =
+                    Diagnostic::error("E0313", "`load` takes the weights file's path, a string")
+                        .with_primary(span, "write `load(\"weights.json\")`");
+                self.error(d);
+                return;
+            }
+        };
+        let full = self.base_dir.join(&path);
+        let file = match crate::nn::weights::read(&full, self.sources) {
+            Ok(f) => f,
+            Err(d) => {
+                let d = d.with_label(args[0].span, "loaded here");
+                self.error(d);
+                return;
+            }
+        };
+        let mut layers = Vec::with_capacity(file.layers.len());
+        let mut inputs = file.inputs;
+        for record in &file.layers {
+            let Some(activation) = self.resolve_activation_name(&record.activation, args[0].span)
+            else {
+                return;
+            };
+            let bias = record.bias_mode();
+            layers.push(model::Layer {
+                inputs,
+                outputs: record.shape[0],
+                activation,
+                bias,
+                weight: LayerParam::Fixed(record.weight_matrix()),
+                bias_param: record.bias.as_ref().map(|b| {
+                    LayerParam::Fixed(nalgebra::DMatrix::from_column_slice(b.len(), 1, b))
+                }),
+                span,
+            });
+            inputs = record.shape[0];
+        }
+        let id = NetId(self.model.networks.len());
+        self.model.networks.push(model::Network {
+            name: name.name.clone(),
+            input: None,
+            inputs: file.inputs,
+            layers,
+            loaded_from: Some(path),
+            standardization: file.standardization.clone(),
             span,
-            "fixed-weight networks come with the weights-file reader",
-        );
-        self.error(d);
+        });
+        self.declare(name, Def::Network(id));
     }
 }
