@@ -388,6 +388,8 @@ impl Builder {
                 a.push(r, self.row_col[t], self.row_val[t]);
             }
         }
+        // The row buffers are not needed while compressing: free them before the peak.
+        drop((self.row_ptr, self.row_col, self.row_val));
         let mut p = Triplets::new(n, n);
         for &(i, j, v) in &self.p {
             p.push(i, j, v);
