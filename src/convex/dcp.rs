@@ -605,6 +605,23 @@ pub fn check(prog: &Program) -> Vec<Diagnostic> {
                 side(t, Curvature::is_affine, "the bound of a second-order cone");
                 side(x, Curvature::is_affine, "the vector of a second-order cone");
             }
+            ConstraintKind::RotatedSoc { u, v, x } => {
+                side(
+                    u,
+                    Curvature::is_affine,
+                    "a factor of a rotated cone's bound",
+                );
+                side(
+                    v,
+                    Curvature::is_affine,
+                    "a factor of a rotated cone's bound",
+                );
+                side(
+                    x,
+                    Curvature::is_affine,
+                    "the vector of a rotated second-order cone",
+                );
+            }
             ConstraintKind::Psd(s) => {
                 side(s, Curvature::is_affine, "constrained positive semidefinite");
             }

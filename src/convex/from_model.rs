@@ -616,3 +616,34 @@ mod tests {
         assert!((conic.constant - 13.0).abs() < 1e-12, "{}", conic.constant);
     }
 }
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    /// Products with data on either side, transposes, entries, powers and scalar-times-data
+    /// broadcasts translate to the right affine maps: the optimum is reached exactly at the
+    /// point computed by hand (w = (1, 2), u = 3, objective 0), found by Clarabel.
+    #[test]
+    fn matrix_products_and_entries_keep_their_values() {
+        let src = "var w[2]\nvar u\n\
+                   minimize sum((w @ [[1, 0], [0, 2]] - [1, 4])^2) + ([[1, 1]] @ w - [3])[0]^2 \
+                   + (u * [1, 2] - [3, 6])[1]^2 + (transpose([[2, 0], [0, 1]]) @ w / 2 - [1, 1])[1]^2\n";
+        let mut sm = SourceMap::new();
+        let id = sm.add("v.cnn", None, src.to_string());
+        let (_, m) = crate::frontend(&mut sm, id, std::path::Path::new("."), &Default::default())
+            .unwrap_or_else(|d| panic!("{}", crate::diag::render(&sm, &d, false)));
+        let tr = program(&m, &sm, &mut NoLowering)
+            .unwrap_or_else(|d| panic!("{}", crate::diag::render(&sm, &d, false)));
+        let (cp, map) = crate::conic::canon::canonicalize(&tr.program).unwrap();
+        let (obj, x) = crate::conic::canon::tests::solve(&cp);
+        assert!(obj.abs() < 1e-7, "objective {obj}");
+        let w = map.values(&x, tr.vars[0].unwrap()).unwrap();
+        let u = map.values(&x, tr.vars[1].unwrap()).unwrap();
+        assert!(
+            (w[0] - 1.0).abs() < 1e-4 && (w[1] - 2.0).abs() < 1e-4,
+            "{w:?}"
+        );
+        assert!((u[0] - 3.0).abs() < 1e-4, "{u:?}");
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! minimize f₀(x)  (or maximize a concave one)   subject to   fᵢ(x) ≤ gᵢ(x),  aⱼ(x) = bⱼ(x),
-//!                 ‖u(x)‖₂ ≤ t(x),  S(x) ⪰ 0,  l ≤ x ≤ u,  x_k ∈ ℤ for integer blocks
+//!                 ‖u(x)‖₂ ≤ t(x),  ‖u(x)‖₂² ≤ v(x)w(x),  S(x) ⪰ 0,  l ≤ x ≤ u,  x_k ∈ ℤ for integer blocks
 //! ```
 //! Lowerings build a [`Program`] directly in Rust (see [`Program::add_var`], [`Expr`] and
 //! [`Constraint`]); [`from_model`] builds one from the convex part of a model. [`dcp`] checks
@@ -15,7 +15,7 @@ pub mod expr;
 pub mod from_model;
 pub mod print;
 
-pub use affine::{csc_from_dense, Affine};
+pub use affine::{csc_from_dense, csc_from_dmatrix, Affine};
 pub use expr::{Atom, Expr, LinOp, Node};
 
 use crate::diag::{Diagnostic, Span};
@@ -144,6 +144,15 @@ pub enum ConstraintKind {
         /// The vector (or matrix, Frobenius).
         x: Expr,
     },
+    /// `‖x‖₂² ≤ u·v`, `u, v ≥ 0` (all affine, `u`, `v` scalar): the rotated cone, one SOC block.
+    RotatedSoc {
+        /// First factor of the bound.
+        u: Expr,
+        /// Second factor of the bound.
+        v: Expr,
+        /// The vector (or matrix, Frobenius).
+        x: Expr,
+    },
     /// `(S + Sᵀ)/2 ⪰ 0` for an affine square `S` (only its symmetric part is constrained).
     Psd(Expr),
 }
@@ -186,6 +195,11 @@ impl Constraint {
     /// `‖x‖₂ ≤ t`.
     pub fn soc(t: Expr, x: Expr) -> Constraint {
         Constraint::new(ConstraintKind::Soc { t, x })
+    }
+
+    /// `‖x‖₂² ≤ u·v` with `u, v ≥ 0`.
+    pub fn rotated_soc(u: Expr, v: Expr, x: Expr) -> Constraint {
+        Constraint::new(ConstraintKind::RotatedSoc { u, v, x })
     }
 
     /// `S ⪰ 0`.

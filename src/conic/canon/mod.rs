@@ -16,7 +16,7 @@ mod piecewise;
 mod quad;
 mod spectral;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use crate::conic::{Cone, ConicProblem, ConicVar, Origin, Triplets};
 use crate::convex::{dcp, Affine, Atom, ConstraintKind, Expr, LinOp, Node, Program, Sense, VarId};
@@ -370,6 +370,25 @@ impl Builder {
                 }
                 let s = Affine::vstack(&[t, x.reshape(x.len(), 1).map_err(&err)?]).map_err(&err)?;
                 self.cone(Cone::SecondOrder(s.len()), &s, at(o, "canon:soc", None));
+            }
+            ConstraintKind::RotatedSoc { u, v, x } => {
+                let (u, v, x) = (self.expr(u, o)?, self.expr(v, o)?, self.expr(x, o)?);
+                if u.len() != 1 || v.len() != 1 {
+                    return Err(err(crate::convex::ShapeError::new(
+                        "the factors of a rotated cone's bound must be scalars".into(),
+                    )));
+                }
+                let s = Affine::vstack(&[
+                    u.add(&v).map_err(&err)?,
+                    u.sub(&v).map_err(&err)?,
+                    x.reshape(x.len(), 1).map_err(&err)?.scale(2.0),
+                ])
+                .map_err(&err)?;
+                self.cone(
+                    Cone::SecondOrder(s.len()),
+                    &s,
+                    at(o, "canon:rotated_soc", None),
+                );
             }
             ConstraintKind::Psd(m) => {
                 let m = self.expr(m, o)?;
