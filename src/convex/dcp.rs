@@ -410,6 +410,21 @@ impl<'p> Analyzer<'p> {
         args: &[Expr],
         infos: &[Info],
     ) -> Result<Info, Box<Culprit>> {
+        if infos.len() != atom.arity() {
+            return Err(Box::new(Culprit {
+                code: "E0607",
+                span: e.span,
+                message: format!(
+                    "`{}` takes {} argument(s), got {}",
+                    atom.name(),
+                    atom.arity(),
+                    infos.len()
+                ),
+                label: "here".into(),
+                notes: Vec::new(),
+                help: None,
+            }));
+        }
         let by_sign = |s: Sign| {
             if s.nonneg() {
                 Mono::Increasing

@@ -342,18 +342,18 @@ impl<'m> Context<'m> {
             M::LogSumExp => Atom::LogSumExp,
             M::Softplus => Atom::Softplus,
         };
-        let consts: Option<Vec<&Affine>> = xs
-            .iter()
-            .map(|x| x.as_affine().filter(|a| a.is_constant()))
-            .collect();
-        if let Some(cs) = consts {
-            if let Some(v) = fold(a, &cs) {
+        // Shapes are checked first, then atoms of constants are folded to their values.
+        let ex = Expr::atom(a, xs).map_err(shape_err)?;
+        if let Node::Atom(_, args) = &ex.node {
+            let consts: Option<Vec<&Affine>> = args
+                .iter()
+                .map(|x| x.as_affine().filter(|a| a.is_constant()))
+                .collect();
+            if let Some(v) = consts.and_then(|cs| fold(a, &cs)) {
                 return Ok(v.into());
             }
         }
-        Ok(Expr::atom(a, xs)
-            .map_err(shape_err)?
-            .with_label(self.text(e)))
+        Ok(ex.with_label(self.text(e)))
     }
 }
 
@@ -401,7 +401,9 @@ fn fold(a: Atom, args: &[&Affine]) -> Option<Affine> {
     let scalar = |s: f64| Some(Affine::scalar(s));
     match a {
         Atom::SumSquares => scalar(v.iter().map(|t| t * t).sum()),
-        Atom::QuadOverLin => scalar(v.iter().map(|t| t * t).sum::<f64>() / args[1].constants()[0]),
+        Atom::QuadOverLin => {
+            scalar(v.iter().map(|t| t * t).sum::<f64>() / *args.get(1)?.constants().first()?)
+        }
         Atom::Norm1 => scalar(v.iter().map(|t| t.abs()).sum()),
         Atom::Norm2 => scalar(v.iter().map(|t| t * t).sum::<f64>().sqrt()),
         Atom::NormInf => scalar(v.iter().fold(0.0, |m: f64, t| m.max(t.abs()))),
@@ -417,7 +419,7 @@ fn fold(a: Atom, args: &[&Affine]) -> Option<Affine> {
         Atom::Abs => map(&f64::abs),
         Atom::Pos => map(&|t| t.max(0.0)),
         Atom::Maximum => {
-            let y = args[1].constants();
+            let y = args.get(1)?.constants();
             let n = v.len().max(y.len());
             let (r, c) = if v.len() >= y.len() {
                 (x.rows(), x.cols())

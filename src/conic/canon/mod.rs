@@ -6,7 +6,9 @@
 //! `s(x) ∈ K` is stored as `A x + s = b` with `A = −∂s/∂x` and `b = s(0)`. In the objective,
 //! `c·sum_squares(a)`, `c·sum(a.^2)` and `quad_over_lin(a, c)` go to `P` (diagonal): directly on
 //! entries of `a` that are one scaled variable, through a residual `r = a` (equality rows)
-//! elsewhere, so `P` never gets the dense `AᵀA`. Variable bounds become non-negative rows
+//! elsewhere, so `P` never gets the dense `AᵀA`. A constraint `‖x‖₂ ≤ r`, `sum_squares(x) ≤ r`
+//! or `quad_over_lin(x, y) ≤ r` uses `r` itself as the cone's bound (no epigraph column or row).
+//! Variable bounds become non-negative rows
 //! (stage `bounds`). One file per atom family; every block records its stage, label and span.
 //! Assembly collects triplets and compresses once: O(nnz log nnz).
 
@@ -296,6 +298,14 @@ impl Builder {
         args: &[Affine],
         o: &Origin,
     ) -> Result<Affine, crate::convex::ShapeError> {
+        if args.len() != atom.arity() {
+            return Err(crate::convex::ShapeError::new(format!(
+                "{} takes {} argument(s), got {}",
+                atom.name(),
+                atom.arity(),
+                args.len()
+            )));
+        }
         let x = &args[0];
         match atom {
             Atom::SumSquares => quad::sum_squares(self, x, o),
@@ -356,6 +366,32 @@ impl Builder {
                 self.cone(Cone::Zero(s.len()), &s, at(o, "canon:eq", None));
             }
             ConstraintKind::Le(l, r) => {
+                // ‖x‖₂ ≤ r and ‖x‖²/y ≤ r use r itself as the cone's bound: no epigraph column.
+                if let (
+                    Node::Atom(a @ (Atom::Norm2 | Atom::SumSquares | Atom::QuadOverLin), args),
+                    1,
+                ) = (&l.node, r.len())
+                {
+                    let bound = self.expr(r, o)?;
+                    let args = args
+                        .iter()
+                        .map(|x| self.expr(x, o))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let o = at(o, "", l.span);
+                    let done = match a {
+                        Atom::Norm2 => norms::norm2_le(self, &args[0], &bound, &o),
+                        Atom::SumSquares => {
+                            quad::quad_over_lin_le(self, &args[0], &Affine::scalar(1.0), &bound, &o)
+                        }
+                        _ => match args.get(1) {
+                            Some(y) => quad::quad_over_lin_le(self, &args[0], y, &bound, &o),
+                            None => Err(crate::convex::ShapeError::new(
+                                "quad_over_lin takes 2 arguments".into(),
+                            )),
+                        },
+                    };
+                    return done.map_err(&err);
+                }
                 let lhs = self.expr(l, o)?;
                 let s = self.expr(r, o)?.sub(&lhs).map_err(&err)?;
                 self.cone(Cone::Nonneg(s.len()), &s, at(o, "canon:le", None));

@@ -350,6 +350,22 @@ fn canonical_forms_solve_to_the_reference_optimum() {
     let (cp, _) = canonicalize(&p).unwrap();
     assert!((solve(&cp).0 - 2.8319327731092434).abs() < 1e-6);
 
+    // min x₀ + x₁ over ‖x‖₂ ≤ 1 and ‖x‖² ≤ 4·y, y ≤ 0.25: −√2 (cone bounds used directly).
+    let mut p = Program::new();
+    let x = p.add_var(VarSpec::new("x", 2, 1));
+    let y = p.add_var(VarSpec::new("y", 1, 1).upper(0.25));
+    let (x, y) = (p.var_expr(x), p.var_expr(y));
+    p.minimize(x.clone().sum());
+    p.constrain(Constraint::le(x.clone().norm2(), c(1.0)));
+    let q = Expr::atom(Atom::QuadOverLin, vec![x.clone(), y]).unwrap();
+    p.constrain(Constraint::le(q, c(4.0)));
+    let (cp, _) = canonicalize(&p).unwrap();
+    assert!((solve(&cp).0 + 2f64.sqrt()).abs() < 1e-6);
+    // With ‖x‖² ≤ 1/4 instead the optimum is −√2/2.
+    p.constrain(Constraint::le(x.sum_squares(), c(0.25)));
+    let (cp, _) = canonicalize(&p).unwrap();
+    assert!((solve(&cp).0 + 0.5 * 2f64.sqrt()).abs() < 1e-6);
+
     // min y^1.5 over y ≥ 0.5 with x² ≤ √y: 0.5^1.5 (power cones, both directions).
     let mut p = Program::new();
     let x = p.add_var(VarSpec::new("x", 1, 1));
