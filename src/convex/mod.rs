@@ -8,6 +8,31 @@
 //! [`Constraint`]); [`from_model`] builds one from the convex part of a model. [`dcp`] checks
 //! curvature before `crate::conic::canon` turns it into the conic IR. A variable block occupies
 //! consecutive scalar columns, column-major, in the order blocks were added.
+//!
+//! A lowering builds its program like this (one pattern of the group lasso of METHODS §4, with
+//! `D X` a row mask of the data, never an `n×n` matrix):
+//! ```
+//! use cnnc::convex::{csc_from_dense, Affine, Constraint, Expr, Program, VarSpec};
+//! # fn main() -> Result<(), cnnc::convex::ShapeError> {
+//! let x = [1.0, 2.0, -1.0, 0.5, 1.0, 1.0]; // 3×2, column-major
+//! let mask = [true, false, true];
+//! let dx: Vec<f64> = (0..6).map(|k| if mask[k % 3] { x[k] } else { 0.0 }).collect();
+//! let sx: Vec<f64> = (0..6).map(|k| if mask[k % 3] { x[k] } else { -x[k] }).collect();
+//! let mut p = Program::new();
+//! let v = p.add_var(VarSpec::new("v", 2, 1));
+//! let yhat = p.var(v).left_mul(&csc_from_dense(3, 2, &dx))?;
+//! let fit = yhat.sub(&Affine::constant(3, 1, vec![1.0, -1.0, 1.0])?)?;
+//! p.minimize(Expr::from(fit).sum_squares().scale(0.5).plus(p.var_expr(v).norm2().scale(1e-3))?);
+//! let cone = Expr::from(p.var(v).left_mul(&csc_from_dense(3, 2, &sx))?);
+//! p.constrain(Constraint::ge(cone, Expr::scalar(0.0)).with_label("pattern 0"));
+//! let (conic, columns) = cnnc::conic::canon::canonicalize(&p).expect("a DCP program");
+//! assert_eq!(columns.blocks[0].name, "v");
+//! // Two residual equalities (the masked-out sample is a constant), the cone ‖v‖₂ ≤ t (3 rows)
+//! // and the three pattern rows.
+//! assert_eq!(conic.num_rows(), 2 + 3 + 3);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod affine;
 pub mod dcp;

@@ -50,6 +50,20 @@ pub struct ColumnMap {
 }
 
 impl ColumnMap {
+    /// The program block holding conic column `col` and the entry's `(row, col)` in it; `None`
+    /// for auxiliary columns.
+    pub fn locate(&self, col: usize) -> Option<(VarId, usize, usize)> {
+        if col >= self.program_columns {
+            return None;
+        }
+        let i = self
+            .blocks
+            .partition_point(|b| b.offset + b.rows * b.cols <= col);
+        let b = self.blocks.get(i)?;
+        let k = col - b.offset;
+        Some((VarId(i), k % b.rows.max(1), k / b.rows.max(1)))
+    }
+
     /// The values of block `id` (column-major) out of a conic solution `x`.
     pub fn values<'a>(&self, x: &'a [f64], id: VarId) -> Option<&'a [f64]> {
         let b = self.blocks.get(id.0)?;
