@@ -15,8 +15,10 @@
 pub mod conic;
 pub mod convex;
 pub mod diag;
+pub mod lower;
 pub mod model;
 pub mod sema;
+pub mod solve;
 pub mod syntax;
 
 use std::path::Path;

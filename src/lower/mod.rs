@@ -1,0 +1,3 @@
+//! Rewritings of the model towards conic form, one module per method.
+
+pub mod patterns;

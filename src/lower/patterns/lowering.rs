@@ -1,0 +1,342 @@
+//! The pattern lowering: a model whose network is two-layer ReLU becomes the convex group lasso
+//! of [`super`] (METHODS §4), one scalar sub-network per output.
+//!
+//! The network's output on its training data, `net(train.x)` (n×k), becomes the affine
+//! `ŷ_{:,c} = Σ_i D_i X (v_{i,c} − w_{i,c})` (plus a free output bias when the last layer has one),
+//! built sparse from the pattern bits; the weight decay `γ · sum_squares(weights(net))` becomes
+//! `2γ Σ_{i,c} (‖v_{i,c}‖₂ + ‖w_{i,c}‖₂)` (so `γ = β/2` gives `β Σ ‖·‖`); every other part of the
+//! objective and every constraint on the outputs stays as written, now convex in `ŷ`. Each block
+//! adds the cone constraints `(2D_i − I) X v_{i,c} ≥ 0`. With all patterns (exact enumeration) the
+//! optimum is the network's global optimum; with sampled ones it is the optimum of the network
+//! restricted to those patterns (an upper bound).
+
+use nalgebra::DMatrix;
+
+use super::{exact, sampled, PatternError, Patterns, Strategy};
+use crate::convex::from_model::{self, Context, Translation};
+use crate::convex::{Affine, Constraint, Expr, LinOp, VarId, VarSpec};
+use crate::diag::{Diagnostic, SourceMap, Span};
+use crate::model::{
+    self, Atom, BiasMode, DataPart, ExprKind, LayerParam, Method, Model, NetId, OptionValue,
+};
+use crate::syntax::ast::BinOp;
+
+/// The stage name in origins and printed stages.
+pub const STAGE: &str = "patterns";
+
+/// What the lowering produced: the convex program and what is needed to map a solution back.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    /// The network trained.
+    pub net: NetId,
+    /// The training features the patterns are of (bias column appended when the first layer
+    /// has `bias = column`), n×d.
+    pub x: DMatrix<f64>,
+    /// Whether `x` has the bias column.
+    pub bias_column: bool,
+    /// The patterns.
+    pub patterns: Patterns,
+    /// Per output `c`: the blocks `V_c` and `W_c` (d×P, column `i` is `v_{i,c}`), created
+    /// where the network's output is first used.
+    pub blocks: Vec<(VarId, VarId)>,
+    /// The free output bias (k), when the last layer has a separate bias.
+    pub output_bias: Option<VarId>,
+    /// The weight-decay coefficient `γ` found in the objective (0 without weight decay).
+    pub gamma: f64,
+    /// The program and where model variables went.
+    pub translation: Translation,
+}
+
+/// Lowers `model` with the options of its `patterns` method.
+pub fn lower(model: &Model, sources: &SourceMap, method: &Method) -> Result<Lowered, Vec<Diagnostic>> {
+    let (net_id, bias_column, output_bias) = check_network(model, method.span)?;
+    let net = &model.networks[net_id.0];
+    let data = net.input.map(|d| &model.datasets[d.0]).ok_or_else(|| {
+        vec![Diagnostic::error("E1203", "the patterns method trains a network declared over data")
+            .with_primary(net.span, "loaded networks have fixed weights")]
+    })?;
+    let x = if bias_column {
+        data.x.clone().insert_column(data.x.ncols(), 1.0)
+    } else {
+        data.x.clone()
+    };
+    let patterns = find_patterns(&x, method)?;
+    let mut hook = Hook {
+        net: net_id,
+        data: net.input,
+        x: &x,
+        patterns: &patterns,
+        outputs: net.outputs(),
+        output_bias,
+        blocks: Vec::new(),
+        bias_var: None,
+        gamma: 0.0,
+    };
+    let mut translation = from_model::program(model, sources, &mut hook)?;
+    let (blocks, bias_var, gamma) = (hook.blocks, hook.bias_var, hook.gamma);
+    // The cone constraints of every block.
+    let (n, d) = x.shape();
+    for (c, (v, w)) in blocks.iter().enumerate() {
+        for (which, id) in [("v", *v), ("w", *w)] {
+            let first = translation.program.vars[id.0].offset;
+            for (i, p) in patterns.iter().enumerate() {
+                let col0 = first + i * d;
+                let signed = Affine::from_fn(n, 1, |j, terms| {
+                    let s = if p.get(j) { 1.0 } else { -1.0 };
+                    terms.extend((0..d).map(|k| (col0 + k, s * x[(j, k)])).filter(|t| t.1 != 0.0));
+                    0.0
+                });
+                let zero = Expr::constant(n, 1, vec![0.0; n]).map_err(|e| vec![e.to_diagnostic(Some(method.span))])?;
+                let label = if blocks.len() == 1 {
+                    format!("sign of {which}[{i}]")
+                } else {
+                    format!("sign of {which}[{i}] of output {c}")
+                };
+                translation.program.constrain(
+                    Constraint::ge(signed.into(), zero).with_span(method.span).with_label(label),
+                );
+            }
+        }
+    }
+    Ok(Lowered {
+        net: net_id,
+        x,
+        bias_column,
+        patterns,
+        blocks,
+        output_bias: bias_var,
+        gamma,
+        translation,
+    })
+}
+
+/// The one trainable network, checked to be a two-layer ReLU network this method trains.
+fn check_network(model: &Model, at: Span) -> Result<(NetId, bool, bool), Vec<Diagnostic>> {
+    let trainable: Vec<usize> = (0..model.networks.len())
+        .filter(|&i| model.networks[i].layers.iter().any(|l| matches!(l.weight, LayerParam::Var(_))))
+        .collect();
+    let [i] = trainable.as_slice() else {
+        let d = Diagnostic::error(
+            "E1201",
+            format!("the patterns method trains one network; this model has {}", trainable.len()),
+        )
+        .with_primary(at, "method declared here");
+        return Err(vec![d]);
+    };
+    let net = &model.networks[*i];
+    let shape_help = "the exact convex program is for `dense(m, relu, bias = column)` then `dense(k, bias = none)` (or a separate output bias)";
+    let err = |span: Span, msg: String, label: &str| {
+        vec![Diagnostic::error("E1201", msg)
+            .with_primary(span, label.to_string())
+            .with_label(at, "method patterns")
+            .with_help(shape_help)]
+    };
+    if net.layers.len() != 2 {
+        return Err(err(
+            net.span,
+            format!("the patterns method trains two-layer networks; `{}` has {} layers", net.name, net.layers.len()),
+            "not two layers",
+        ));
+    }
+    let (l1, l2) = (&net.layers[0], &net.layers[1]);
+    if l1.activation.name != "relu" {
+        return Err(err(l1.span, format!("the hidden layer must be `relu`, not `{}`", l1.activation.name), "not relu"));
+    }
+    if l2.activation.name != "identity" {
+        return Err(err(l2.span, format!("the output layer must be linear (`identity`), not `{}`", l2.activation.name), "not linear"));
+    }
+    if l1.bias == BiasMode::Separate {
+        return Err(err(
+            l1.span,
+            "a separate hidden bias is not regularized, which the convex program does not cover".into(),
+            "use `bias = column` (regularized like a weight) or `bias = none`",
+        ));
+    }
+    for l in &net.layers {
+        for p in [Some(&l.weight), l.bias_param.as_ref()].into_iter().flatten() {
+            if let LayerParam::Var(v) = p {
+                let var = &model.vars[v.0];
+                if var.lower.is_some() || var.upper.is_some() {
+                    return Err(err(l.span, format!("`{}` has a box; the patterns method cannot bound weights", var.name), "weight box"));
+                }
+            }
+        }
+    }
+    Ok((NetId(*i), l1.bias == BiasMode::Column, l2.bias == BiasMode::Separate))
+}
+
+fn find_patterns(x: &DMatrix<f64>, method: &Method) -> Result<Patterns, Vec<Diagnostic>> {
+    let word = |k: &str| match method.get(k) {
+        Some(OptionValue::Word(w)) => w.clone(),
+        _ => String::new(),
+    };
+    let num = |k: &str| match method.get(k) {
+        Some(OptionValue::Number(v)) => *v,
+        _ => 0.0,
+    };
+    let result = if word("enumeration") == "sampled" {
+        let strategy = if word("strategy") == "data_aware" { Strategy::Data } else { Strategy::Gaussian };
+        sampled(x, num("count") as usize, num("seed") as u64, strategy)
+    } else {
+        exact(x)
+    };
+    result.map_err(|e| {
+        let d = Diagnostic::error("E1202", e.to_string()).with_primary(method.span, "method declared here");
+        vec![match e {
+            PatternError::RankTooHigh { .. } => {
+                d.with_help("write `method patterns(enumeration = sampled, count = 1000, seed = 0)`")
+            }
+            PatternError::NonFinite { .. } => d,
+        }]
+    })
+}
+
+/// The substitutions of the lowering.
+struct Hook<'a> {
+    net: NetId,
+    data: Option<model::DataId>,
+    x: &'a DMatrix<f64>,
+    patterns: &'a Patterns,
+    outputs: usize,
+    output_bias: bool,
+    blocks: Vec<(VarId, VarId)>,
+    bias_var: Option<VarId>,
+    gamma: f64,
+}
+
+impl Hook<'_> {
+    fn ensure_blocks(&mut self, cx: &mut Context<'_>) {
+        if !self.blocks.is_empty() {
+            return;
+        }
+        let (d, p) = (self.x.ncols(), self.patterns.len());
+        for c in 0..self.outputs {
+            let suffix = if self.outputs == 1 { String::new() } else { format!("{c}") };
+            let v = cx.prog.add_var(VarSpec::new(format!("V{suffix}"), d, p));
+            let w = cx.prog.add_var(VarSpec::new(format!("W{suffix}"), d, p));
+            self.blocks.push((v, w));
+        }
+        if self.output_bias {
+            self.bias_var = Some(cx.prog.add_var(VarSpec::new("b_out", self.outputs, 1)));
+        }
+    }
+
+    /// `ŷ` (n×k): `Σ_i D_i X (v_i − w_i)` per output column, plus the output bias.
+    fn prediction(&mut self, cx: &mut Context<'_>) -> Expr {
+        self.ensure_blocks(cx);
+        let (n, d) = self.x.shape();
+        let firsts: Vec<(usize, usize)> = self
+            .blocks
+            .iter()
+            .map(|(v, w)| (cx.prog.vars[v.0].offset, cx.prog.vars[w.0].offset))
+            .collect();
+        let bias = self.bias_var.map(|b| cx.prog.vars[b.0].offset);
+        // Active patterns of each sample, once.
+        let mut active: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, p) in self.patterns.iter().enumerate() {
+            for j in p.active() {
+                active[j].push(i);
+            }
+        }
+        let x = self.x;
+        Affine::from_fn(n, self.outputs, |e, terms| {
+            let (j, c) = (e % n, e / n);
+            let (v0, w0) = firsts[c];
+            for &i in &active[j] {
+                for k in 0..d {
+                    let a = x[(j, k)];
+                    if a != 0.0 {
+                        terms.push((v0 + i * d + k, a));
+                        terms.push((w0 + i * d + k, -a));
+                    }
+                }
+            }
+            if let Some(b) = bias {
+                terms.push((b + c, 1.0));
+            }
+            0.0
+        })
+        .into()
+    }
+
+    /// `2γ Σ (‖v_i‖ + ‖w_i‖)` over every block.
+    fn group_lasso(&mut self, gamma: f64, cx: &mut Context<'_>) -> Result<Expr, Vec<Diagnostic>> {
+        self.ensure_blocks(cx);
+        self.gamma += gamma;
+        let d = self.x.ncols();
+        let mut norms = Vec::with_capacity(2 * self.blocks.len() * self.patterns.len());
+        for (v, w) in self.blocks.clone() {
+            for id in [v, w] {
+                let first = cx.prog.vars[id.0].offset;
+                for i in 0..self.patterns.len() {
+                    norms.push(Expr::from(Affine::columns(first + i * d, d, 1)).norm2());
+                }
+            }
+        }
+        if norms.is_empty() {
+            return Ok(Expr::scalar(0.0));
+        }
+        Expr::linear(LinOp::Add, norms)
+            .map(|e| e.scale(2.0 * gamma))
+            .map_err(|e| vec![e.to_diagnostic(None)])
+    }
+}
+
+/// `γ · sum_squares(weights(net))` (or `sum_squares(weights(net)) · γ`), with its `γ`.
+fn weight_decay(e: &model::Expr, net: NetId) -> Option<f64> {
+    let is_decay = |x: &model::Expr| {
+        matches!(&x.kind, ExprKind::Atom(Atom::SumSquares, args)
+            if matches!(args.as_slice(), [a] if matches!(a.kind, ExprKind::Weights(n) if n == net)))
+    };
+    match &e.kind {
+        _ if is_decay(e) => Some(1.0),
+        ExprKind::Binary(BinOp::Mul, a, b) => match (a.number(), b.number()) {
+            (Some(g), _) if is_decay(b) => Some(g),
+            (_, Some(g)) if is_decay(a) => Some(g),
+            _ => None,
+        },
+        ExprKind::Binary(BinOp::Div, a, b) if is_decay(a) => b.number().map(|q| 1.0 / q),
+        _ => None,
+    }
+}
+
+impl from_model::Lowering for Hook<'_> {
+    fn substitute(&mut self, e: &model::Expr, cx: &mut Context<'_>) -> Option<Result<Expr, Vec<Diagnostic>>> {
+        if let Some(gamma) = weight_decay(e, self.net) {
+            if gamma < 0.0 {
+                return Some(Err(vec![Diagnostic::error("E1204", "a negative weight decay is not convex")
+                    .with_primary(e.span, format!("coefficient {gamma}"))]));
+            }
+            return Some(self.group_lasso(gamma, cx).map(|x| x.with_span(e.span)));
+        }
+        match &e.kind {
+            ExprKind::NetOut(n, arg) if *n == self.net => {
+                let on_training_data = matches!(arg.kind, ExprKind::Data(d, DataPart::X) if Some(d) == self.data);
+                if !on_training_data {
+                    return Some(Err(vec![Diagnostic::error(
+                        "E1203",
+                        "the patterns method knows the network's output on its training features only",
+                    )
+                    .with_primary(arg.span, "not the training features")
+                    .with_help("apply the network to the data it is declared over, e.g. `net(train.x)`; evaluate other data with `cnnc eval`")]));
+                }
+                Some(Ok(self.prediction(cx).with_span(e.span)))
+            }
+            ExprKind::Weights(n) if *n == self.net => Some(Err(vec![Diagnostic::error(
+                "E1203",
+                "the patterns method supports the weights only in weight decay `γ * sum_squares(weights(net))`",
+            )
+            .with_primary(e.span, "used otherwise here")
+            .with_help("use `weight_decay(net, beta)` from `regularizers`, or another method")])),
+            ExprKind::Var(v) if matches!(cx.model.vars[v.0].role, model::VarRole::Weight { net, .. } | model::VarRole::Bias { net, .. } if net == self.net) => {
+                Some(Err(vec![Diagnostic::error(
+                    "E1203",
+                    "the patterns method replaces the network's weights: they cannot appear on their own",
+                )
+                .with_primary(e.span, "a network parameter")
+                .with_help("constrain the network's outputs instead, or use another method")]))
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The sparse blocks of the pattern program: `D_i X` and `(2D_i − I) X` as triplets.
+//!
+//! `D_i X` keeps the rows of `X` of the active samples and `(2D_i − I) X` flips the sign of the
+//! inactive ones, so both are written straight from `X` and the pattern's bits: `nnz(X)`
+//! entries per pattern, `O(P·n·d)` in all, never an n×n matrix nor a dense copy of `X`.
+//! In the program the prediction is `ŷ = Σ_i D_i X (v_i − w_i)` (blocks `+D_i X` and `−D_i X`
+//! in the rows of `ŷ`) and each block adds the non-negative rows `(2D_i − I) X v_i ≥ 0`.
+
+use nalgebra::DMatrix;
+
+use super::pattern::Pattern;
+use crate::conic::Triplets;
+
+/// Adds `scale · D X` with its top-left corner at `(row0, col0)`: row `row0 + j` gets
+/// `scale · x_j` for each active sample `j`; inactive samples add nothing.
+pub fn push_masked(
+    t: &mut Triplets,
+    x: &DMatrix<f64>,
+    pattern: &Pattern,
+    row0: usize,
+    col0: usize,
+    scale: f64,
+) {
+    debug_assert_eq!(pattern.samples(), x.nrows());
+    for j in pattern.active() {
+        for (k, &value) in x.row(j).iter().enumerate() {
+            t.push(row0 + j, col0 + k, scale * value);
+        }
+    }
+}
+
+/// Adds `scale · (2D − I) X` with its top-left corner at `(row0, col0)`: row `row0 + j` gets
+/// `scale · x_j` for an active sample `j` and `−scale · x_j` for an inactive one.
+pub fn push_signed(
+    t: &mut Triplets,
+    x: &DMatrix<f64>,
+    pattern: &Pattern,
+    row0: usize,
+    col0: usize,
+    scale: f64,
+) {
+    debug_assert_eq!(pattern.samples(), x.nrows());
+    for j in 0..x.nrows() {
+        let s = if pattern.get(j) { scale } else { -scale };
+        for (k, &value) in x.row(j).iter().enumerate() {
+            t.push(row0 + j, col0 + k, s * value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_and_signs_rows() {
+        let x = DMatrix::from_row_slice(3, 2, &[1., 2., 0., 3., -4., 1.]);
+        let p = Pattern::from_fn(3, |j| j != 1);
+        let mut t = Triplets::new(5, 4);
+        push_masked(&mut t, &x, &p, 1, 2, 2.0);
+        let dense = to_dense(t.into_csc());
+        let mut expected = DMatrix::zeros(5, 4);
+        expected[(1, 2)] = 2.;
+        expected[(1, 3)] = 4.;
+        expected[(3, 2)] = -8.;
+        expected[(3, 3)] = 2.;
+        assert_eq!(dense, expected);
+
+        let mut t = Triplets::new(3, 2);
+        push_signed(&mut t, &x, &p, 0, 0, -1.0);
+        let dense = to_dense(t.into_csc());
+        let expected = DMatrix::from_row_slice(3, 2, &[-1., -2., 0., 3., 4., -1.]);
+        assert_eq!(dense, expected);
+    }
+
+    fn to_dense(c: crate::conic::Csc) -> DMatrix<f64> {
+        let mut m = DMatrix::zeros(c.m, c.n);
+        for (r, col, v) in c.iter() {
+            m[(r, col)] += v;
+        }
+        m
+    }
+}

@@ -1,0 +1,33 @@
+//! Hyperplane activation patterns for the exact convex program of two-layer ReLU networks
+//! (Pilanci & Ergen 2020; METHODS §4).
+//!
+//! A pattern is `D = diag(1[X g ≥ 0])` for some `g`; with the distinct non-empty patterns
+//! `D_1..D_P` of the data `X` (n×d, bias column included), the network
+//! `min ½‖Σ_j (X u_j)₊ α_j − y‖² + (β/2) Σ_j (‖u_j‖² + α_j²)` has the same optimum as the group lasso
+//!
+//! ```text
+//! min_{v_i, w_i}  ½‖Σ_i D_i X (v_i − w_i) − y‖² + β Σ_i (‖v_i‖₂ + ‖w_i‖₂)
+//! s.t.            (2D_i − I) X v_i ≥ 0,  (2D_i − I) X w_i ≥ 0
+//! ```
+//!
+//! This module finds the patterns — [`exact`]ly for rank ≤ 3 ([`arrangement`]), or [`sampled`]
+//! ([`sample`]) — gives the program's sparse blocks ([`masked`]: `D_i X` is a row mask, never an
+//! n×n matrix), and maps a solution back to neurons ([`mod@recover`]).
+
+pub mod arrangement;
+pub mod lowering;
+pub mod masked;
+pub mod pattern;
+pub mod recover;
+pub mod rowspace;
+pub mod sample;
+
+pub use arrangement::{exact, exact_in, pattern_bound};
+pub use masked::{push_masked, push_signed};
+pub use pattern::{Pattern, Patterns, Source};
+pub use recover::{
+    convex_objective, convex_prediction, forward, max_violation, merge, nonconvex_objective,
+    recover, Blocks, Network, ACTIVE_RTOL, ZERO_BLOCK_RTOL,
+};
+pub use rowspace::{rank, PatternError, RowSpace};
+pub use sample::{sampled, sampled_in, Strategy};

@@ -1,0 +1,82 @@
+//! Solver settings, the model's `solver` block after defaults are filled in.
+
+use crate::model::OptionValue;
+
+/// Settings shared by the back ends; microlp reads only `time_limit`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Interior-point iteration limit (Clarabel).
+    pub max_iter: u32,
+    /// Wall-time limit in seconds, none by default.
+    pub time_limit: Option<f64>,
+    /// Absolute duality-gap tolerance (Clarabel).
+    pub tol_gap_abs: f64,
+    /// Relative duality-gap tolerance (Clarabel).
+    pub tol_gap_rel: f64,
+    /// Primal and dual feasibility tolerance (Clarabel).
+    pub tol_feas: f64,
+    /// Let the solver print its own progress to stdout.
+    pub verbose: bool,
+}
+
+impl Default for Settings {
+    /// The defaults of the `solver` block: Clarabel's own, 200 iterations, tolerances 1e-8.
+    fn default() -> Settings {
+        Settings {
+            max_iter: 200,
+            time_limit: None,
+            tol_gap_abs: 1e-8,
+            tol_gap_rel: 1e-8,
+            tol_feas: 1e-8,
+            verbose: false,
+        }
+    }
+}
+
+impl Settings {
+    /// The settings of a model's `solver` block, whose options the checker has already
+    /// validated; options that do not apply here keep their defaults.
+    pub fn from_options(options: &[(String, OptionValue)]) -> Settings {
+        let mut s = Settings::default();
+        for (name, value) in options {
+            match (name.as_str(), value) {
+                // `as` saturates; the checker only lets counts through.
+                ("max_iter", OptionValue::Number(v)) => s.max_iter = *v as u32,
+                ("time_limit", OptionValue::Number(v)) => s.time_limit = Some(*v),
+                ("tol_gap_abs", OptionValue::Number(v)) => s.tol_gap_abs = *v,
+                ("tol_gap_rel", OptionValue::Number(v)) => s.tol_gap_rel = *v,
+                ("tol_feas", OptionValue::Number(v)) => s.tol_feas = *v,
+                ("verbose", OptionValue::Bool(v)) => s.verbose = *v,
+                _ => {}
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_solver_block() {
+        let options = vec![
+            ("max_iter".to_string(), OptionValue::Number(50.0)),
+            ("time_limit".to_string(), OptionValue::Number(2.5)),
+            ("tol_feas".to_string(), OptionValue::Number(1e-6)),
+            ("verbose".to_string(), OptionValue::Bool(true)),
+        ];
+        let s = Settings::from_options(&options);
+        assert_eq!(
+            s,
+            Settings {
+                max_iter: 50,
+                time_limit: Some(2.5),
+                tol_feas: 1e-6,
+                verbose: true,
+                ..Settings::default()
+            }
+        );
+        assert_eq!(Settings::from_options(&[]), Settings::default());
+    }
+}
