@@ -403,3 +403,28 @@ fn large_problems_print_summarized() {
     assert!(text.contains("+ … (99984 more terms)"), "{text}");
     assert!(text.contains("# t.cnn:2 (canon:le) cap"), "{text}");
 }
+
+/// Many blocks that differ only by label (one per pattern, say) print as a run with a count.
+#[test]
+fn runs_of_similar_blocks_are_summarized() {
+    let (sm, line) = source();
+    let mut p = Program::new();
+    let x = p.add_var(VarSpec::new("x", 20, 1));
+    let x = p.var_expr(x);
+    for i in 0..20 {
+        let xi = x.clone().at(i, 0).unwrap();
+        p.constrain(
+            Constraint::le(xi, c(1.0))
+                .with_span(line(3))
+                .with_label(format!("cap{i}")),
+        );
+    }
+    let (cp, _) = canonicalize(&p).unwrap();
+    let text = print(&cp, &sm);
+    assert!(
+        text.contains("… (16 similar blocks elided, rows 3..18, labels `cap3` .. `cap18`)"),
+        "{text}"
+    );
+    assert!(text.contains("# t.cnn:3 (canon:le) cap19"), "{text}");
+    assert!(!text.contains("cap10\n"), "{text}");
+}
