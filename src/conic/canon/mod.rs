@@ -10,8 +10,10 @@
 //! or `quad_over_lin(x, y) ≤ r` uses `r` itself as the cone's bound (no epigraph column or row).
 //! Variable bounds become non-negative rows
 //! (stage `bounds`). One file per atom family; every block records its stage, label and span.
-//! Assembly collects triplets and compresses once: O(nnz log nnz).
+//! Assembly transposes the collected rows into CSC by counting (O(m + n + nnz), no sort); `P`
+//! goes through [`Triplets`].
 
+mod assemble;
 mod exp;
 mod norms;
 mod piecewise;
@@ -451,13 +453,8 @@ impl Builder {
     fn finish(self, maximize: bool) -> ConicProblem {
         let n = self.vars.len();
         let m = self.b.len();
-        let mut a = Triplets::new(m, n);
-        for r in 0..m {
-            for t in self.row_ptr[r]..self.row_ptr[r + 1] {
-                a.push(r, self.row_col[t], self.row_val[t]);
-            }
-        }
-        // The row buffers are not needed while compressing: free them before the peak.
+        let a = assemble::rows_to_csc(m, n, &self.row_ptr, &self.row_col, &self.row_val);
+        // The row buffers are not needed any more: free them before `P` is built.
         drop((self.row_ptr, self.row_col, self.row_val));
         let mut p = Triplets::new(n, n);
         for &(i, j, v) in &self.p {
@@ -471,7 +468,7 @@ impl Builder {
             q,
             constant: self.constant,
             maximize,
-            a: a.into_csc(),
+            a,
             b: self.b,
             cones: self.cones,
             origins: self.origins,
