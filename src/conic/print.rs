@@ -3,8 +3,9 @@
 //! A header with sizes and non-zeros, the variables grouped by name, the objective
 //! `½xᵀPx + qᵀx + c`, then the cone blocks in row order. Each row is printed as the slack
 //! `sᵢ = bᵢ − (A x)ᵢ` that must lie in the cone. Consecutive blocks of the same cone and origin
-//! are printed as one group whose header ends with `# file:line (stage) label`; long groups and
-//! long rows are summarized, saying how much was elided, so a problem with 10⁵ rows still prints.
+//! are printed as one group whose header ends with `# file:line (stage) label`; long groups, long
+//! runs of groups that differ only by label, and long rows are summarized, saying how much was
+//! elided, so a problem with 10⁵ rows still prints in a screenful.
 //! Numbers use a fixed format ([`fmt_num`]).
 
 use std::fmt::Write as _;
@@ -18,6 +19,10 @@ const HEAD_ROWS: usize = 6;
 const TAIL_ROWS: usize = 2;
 /// Terms shown in one row.
 const MAX_TERMS: usize = 8;
+/// Blocks shown at the start of a long run of similar blocks.
+const RUN_HEAD: usize = 3;
+/// Blocks shown at the end of such a run.
+const RUN_TAIL: usize = 1;
 /// Entries of `P` and `q` shown.
 const MAX_OBJ_TERMS: usize = 16;
 
@@ -93,8 +98,15 @@ fn linear_form(terms: &[(usize, f64)], c0: f64, names: &[String], limit: usize) 
 }
 
 /// The name of a column without its index: `W1[0,2]` → `W1`.
+/// Auxiliary columns (`_t3`, `_t4[0]`) also drop their block number, so consecutive
+/// auxiliaries of one kind are listed as one range.
 fn stem(name: &str) -> &str {
-    name.split('[').next().unwrap_or(name)
+    let s = name.split('[').next().unwrap_or(name);
+    if s.starts_with('_') {
+        s.trim_end_matches(|c: char| c.is_ascii_digit())
+    } else {
+        s
+    }
 }
 
 /// Prints the problem (see the module docs).
@@ -225,6 +237,8 @@ pub fn print(p: &ConicProblem, sources: &SourceMap) -> String {
     };
 
     out.push_str("subject to  (rows are s = b − A x)\n");
+    // Groups: consecutive blocks with the same cone and origin.
+    let mut groups: Vec<(usize, usize, usize, usize)> = Vec::new(); // (k, end, first_row, last_row)
     let mut first_row = 0;
     let mut k = 0;
     while k < p.cones.len() {
@@ -237,38 +251,79 @@ pub fn print(p: &ConicProblem, sources: &SourceMap) -> String {
         }
         let rows: usize = p.cones[k..end].iter().map(Cone::dim).sum();
         let last_row = (first_row + rows).min(m);
-        let times = if end - k > 1 {
-            format!(" × {}", end - k)
-        } else {
-            String::new()
-        };
-        let comment = p
-            .origins
-            .get(k)
-            .map_or_else(String::new, |o| origin_comment(o, sources));
-        let _ = writeln!(
-            out,
-            "  {}{times} in rows {}..{}  {comment}",
-            cone_name(&p.cones[k]),
-            first_row,
-            last_row.saturating_sub(1)
-        );
-        let n = last_row - first_row;
-        if n <= HEAD_ROWS + TAIL_ROWS + 1 {
-            for r in first_row..last_row {
-                let _ = writeln!(out, "    {}", row(r));
-            }
-        } else {
-            for r in first_row..first_row + HEAD_ROWS {
-                let _ = writeln!(out, "    {}", row(r));
-            }
-            let _ = writeln!(out, "    … ({} rows elided)", n - HEAD_ROWS - TAIL_ROWS);
-            for r in last_row - TAIL_ROWS..last_row {
-                let _ = writeln!(out, "    {}", row(r));
-            }
-        }
+        groups.push((k, end, first_row, last_row));
         first_row = last_row;
         k = end;
+    }
+    let print_group =
+        |out: &mut String, &(k, end, first_row, last_row): &(usize, usize, usize, usize)| {
+            let times = if end - k > 1 {
+                format!(" × {}", end - k)
+            } else {
+                String::new()
+            };
+            let comment = p
+                .origins
+                .get(k)
+                .map_or_else(String::new, |o| origin_comment(o, sources));
+            let _ = writeln!(
+                out,
+                "  {}{times} in rows {}..{}  {comment}",
+                cone_name(&p.cones[k]),
+                first_row,
+                last_row.saturating_sub(1)
+            );
+            let n = last_row - first_row;
+            if n <= HEAD_ROWS + TAIL_ROWS + 1 {
+                for r in first_row..last_row {
+                    let _ = writeln!(out, "    {}", row(r));
+                }
+            } else {
+                for r in first_row..first_row + HEAD_ROWS {
+                    let _ = writeln!(out, "    {}", row(r));
+                }
+                let _ = writeln!(out, "    … ({} rows elided)", n - HEAD_ROWS - TAIL_ROWS);
+                for r in last_row - TAIL_ROWS..last_row {
+                    let _ = writeln!(out, "    {}", row(r));
+                }
+            }
+        };
+    // Runs: consecutive groups of the same cone, stage and span that differ only by label
+    // (e.g. one sign constraint per pattern); long runs show their first and last groups.
+    let same = |a: usize, b: usize| {
+        let (oa, ob) = (p.origins.get(a), p.origins.get(b));
+        p.cones[a] == p.cones[b] && oa.map(|o| (o.stage, o.span)) == ob.map(|o| (o.stage, o.span))
+    };
+    let mut g = 0;
+    while g < groups.len() {
+        let mut end = g + 1;
+        while end < groups.len() && same(groups[end].0, groups[g].0) {
+            end += 1;
+        }
+        if end - g <= RUN_HEAD + RUN_TAIL + 1 {
+            for grp in &groups[g..end] {
+                print_group(&mut out, grp);
+            }
+        } else {
+            for grp in &groups[g..g + RUN_HEAD] {
+                print_group(&mut out, grp);
+            }
+            let (from, to) = (g + RUN_HEAD, end - RUN_TAIL);
+            let label = |i: usize| p.origins.get(groups[i].0).map_or("", |o| o.label.as_str());
+            let _ = writeln!(
+                out,
+                "  … ({} similar blocks elided, rows {}..{}, labels `{}` .. `{}`)",
+                to - from,
+                groups[from].2,
+                groups[to - 1].3.saturating_sub(1),
+                label(from),
+                label(to - 1)
+            );
+            for grp in &groups[to..end] {
+                print_group(&mut out, grp);
+            }
+        }
+        g = end;
     }
     out
 }

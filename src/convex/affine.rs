@@ -567,6 +567,11 @@ impl Affine {
     }
 }
 
+/// A nalgebra matrix (e.g. a dataset's `X`) as a [`Csc`] (zeros skipped).
+pub fn csc_from_dmatrix(m: &nalgebra::DMatrix<f64>) -> Csc {
+    csc_from_dense(m.nrows(), m.ncols(), m.as_slice())
+}
+
 /// A dense column-major matrix as a [`Csc`] (zeros skipped).
 pub fn csc_from_dense(rows: usize, cols: usize, values: &[f64]) -> Csc {
     let mut colptr = Vec::with_capacity(cols + 1);

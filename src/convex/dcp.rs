@@ -410,6 +410,21 @@ impl<'p> Analyzer<'p> {
         args: &[Expr],
         infos: &[Info],
     ) -> Result<Info, Box<Culprit>> {
+        if infos.len() != atom.arity() {
+            return Err(Box::new(Culprit {
+                code: "E0607",
+                span: e.span,
+                message: format!(
+                    "`{}` takes {} argument(s), got {}",
+                    atom.name(),
+                    atom.arity(),
+                    infos.len()
+                ),
+                label: "here".into(),
+                notes: Vec::new(),
+                help: None,
+            }));
+        }
         let by_sign = |s: Sign| {
             if s.nonneg() {
                 Mono::Increasing
@@ -604,6 +619,23 @@ pub fn check(prog: &Program) -> Vec<Diagnostic> {
             ConstraintKind::Soc { t, x } => {
                 side(t, Curvature::is_affine, "the bound of a second-order cone");
                 side(x, Curvature::is_affine, "the vector of a second-order cone");
+            }
+            ConstraintKind::RotatedSoc { u, v, x } => {
+                side(
+                    u,
+                    Curvature::is_affine,
+                    "a factor of a rotated cone's bound",
+                );
+                side(
+                    v,
+                    Curvature::is_affine,
+                    "a factor of a rotated cone's bound",
+                );
+                side(
+                    x,
+                    Curvature::is_affine,
+                    "the vector of a rotated second-order cone",
+                );
             }
             ConstraintKind::Psd(s) => {
                 side(s, Curvature::is_affine, "constrained positive semidefinite");

@@ -2,12 +2,37 @@
 //!
 //! ```text
 //! minimize f₀(x)  (or maximize a concave one)   subject to   fᵢ(x) ≤ gᵢ(x),  aⱼ(x) = bⱼ(x),
-//!                 ‖u(x)‖₂ ≤ t(x),  S(x) ⪰ 0,  l ≤ x ≤ u,  x_k ∈ ℤ for integer blocks
+//!                 ‖u(x)‖₂ ≤ t(x),  ‖u(x)‖₂² ≤ v(x)w(x),  S(x) ⪰ 0,  l ≤ x ≤ u,  x_k ∈ ℤ for integer blocks
 //! ```
 //! Lowerings build a [`Program`] directly in Rust (see [`Program::add_var`], [`Expr`] and
 //! [`Constraint`]); [`from_model`] builds one from the convex part of a model. [`dcp`] checks
 //! curvature before `crate::conic::canon` turns it into the conic IR. A variable block occupies
 //! consecutive scalar columns, column-major, in the order blocks were added.
+//!
+//! A lowering builds its program like this (one pattern of the group lasso of METHODS §4, with
+//! `D X` a row mask of the data, never an `n×n` matrix):
+//! ```
+//! use cnnc::convex::{csc_from_dense, Affine, Constraint, Expr, Program, VarSpec};
+//! # fn main() -> Result<(), cnnc::convex::ShapeError> {
+//! let x = [1.0, 2.0, -1.0, 0.5, 1.0, 1.0]; // 3×2, column-major
+//! let mask = [true, false, true];
+//! let dx: Vec<f64> = (0..6).map(|k| if mask[k % 3] { x[k] } else { 0.0 }).collect();
+//! let sx: Vec<f64> = (0..6).map(|k| if mask[k % 3] { x[k] } else { -x[k] }).collect();
+//! let mut p = Program::new();
+//! let v = p.add_var(VarSpec::new("v", 2, 1));
+//! let yhat = p.var(v).left_mul(&csc_from_dense(3, 2, &dx))?;
+//! let fit = yhat.sub(&Affine::constant(3, 1, vec![1.0, -1.0, 1.0])?)?;
+//! p.minimize(Expr::from(fit).sum_squares().scale(0.5).plus(p.var_expr(v).norm2().scale(1e-3))?);
+//! let cone = Expr::from(p.var(v).left_mul(&csc_from_dense(3, 2, &sx))?);
+//! p.constrain(Constraint::ge(cone, Expr::scalar(0.0)).with_label("pattern 0"));
+//! let (conic, columns) = cnnc::conic::canon::canonicalize(&p).expect("a DCP program");
+//! assert_eq!(columns.blocks[0].name, "v");
+//! // Two residual equalities (the masked-out sample is a constant), the cone ‖v‖₂ ≤ t (3 rows)
+//! // and the three pattern rows.
+//! assert_eq!(conic.num_rows(), 2 + 3 + 3);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod affine;
 pub mod dcp;
@@ -15,7 +40,7 @@ pub mod expr;
 pub mod from_model;
 pub mod print;
 
-pub use affine::{csc_from_dense, Affine};
+pub use affine::{csc_from_dense, csc_from_dmatrix, Affine};
 pub use expr::{Atom, Expr, LinOp, Node};
 
 use crate::diag::{Diagnostic, Span};
@@ -144,6 +169,15 @@ pub enum ConstraintKind {
         /// The vector (or matrix, Frobenius).
         x: Expr,
     },
+    /// `‖x‖₂² ≤ u·v`, `u, v ≥ 0` (all affine, `u`, `v` scalar): the rotated cone, one SOC block.
+    RotatedSoc {
+        /// First factor of the bound.
+        u: Expr,
+        /// Second factor of the bound.
+        v: Expr,
+        /// The vector (or matrix, Frobenius).
+        x: Expr,
+    },
     /// `(S + Sᵀ)/2 ⪰ 0` for an affine square `S` (only its symmetric part is constrained).
     Psd(Expr),
 }
@@ -186,6 +220,11 @@ impl Constraint {
     /// `‖x‖₂ ≤ t`.
     pub fn soc(t: Expr, x: Expr) -> Constraint {
         Constraint::new(ConstraintKind::Soc { t, x })
+    }
+
+    /// `‖x‖₂² ≤ u·v` with `u, v ≥ 0`.
+    pub fn rotated_soc(u: Expr, v: Expr, x: Expr) -> Constraint {
+        Constraint::new(ConstraintKind::RotatedSoc { u, v, x })
     }
 
     /// `S ⪰ 0`.

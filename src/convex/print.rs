@@ -147,6 +147,12 @@ pub fn print(prog: &Program) -> String {
             ConstraintKind::Soc { t, x } => {
                 format!("norm2({}) <= {}", expr(prog, x), expr(prog, t))
             }
+            ConstraintKind::RotatedSoc { u, v, x } => format!(
+                "sum_squares({}) <= {} * {}",
+                expr(prog, x),
+                expr(prog, u),
+                expr(prog, v)
+            ),
             ConstraintKind::Psd(s) => format!("{} >> 0", expr(prog, s)),
         };
         if c.label.is_empty() {

@@ -6,17 +6,21 @@
 //! `s(x) ∈ K` is stored as `A x + s = b` with `A = −∂s/∂x` and `b = s(0)`. In the objective,
 //! `c·sum_squares(a)`, `c·sum(a.^2)` and `quad_over_lin(a, c)` go to `P` (diagonal): directly on
 //! entries of `a` that are one scaled variable, through a residual `r = a` (equality rows)
-//! elsewhere, so `P` never gets the dense `AᵀA`. Variable bounds become non-negative rows
+//! elsewhere, so `P` never gets the dense `AᵀA`. A constraint `‖x‖₂ ≤ r`, `sum_squares(x) ≤ r`
+//! or `quad_over_lin(x, y) ≤ r` uses `r` itself as the cone's bound (no epigraph column or row).
+//! Variable bounds become non-negative rows
 //! (stage `bounds`). One file per atom family; every block records its stage, label and span.
-//! Assembly collects triplets and compresses once: O(nnz log nnz).
+//! Assembly transposes the collected rows into CSC by counting (O(m + n + nnz), no sort); `P`
+//! goes through [`Triplets`].
 
+mod assemble;
 mod exp;
 mod norms;
 mod piecewise;
 mod quad;
 mod spectral;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use crate::conic::{Cone, ConicProblem, ConicVar, Origin, Triplets};
 use crate::convex::{dcp, Affine, Atom, ConstraintKind, Expr, LinOp, Node, Program, Sense, VarId};
@@ -48,6 +52,20 @@ pub struct ColumnMap {
 }
 
 impl ColumnMap {
+    /// The program block holding conic column `col` and the entry's `(row, col)` in it; `None`
+    /// for auxiliary columns.
+    pub fn locate(&self, col: usize) -> Option<(VarId, usize, usize)> {
+        if col >= self.program_columns {
+            return None;
+        }
+        let i = self
+            .blocks
+            .partition_point(|b| b.offset + b.rows * b.cols <= col);
+        let b = self.blocks.get(i)?;
+        let k = col - b.offset;
+        Some((VarId(i), k % b.rows.max(1), k / b.rows.max(1)))
+    }
+
     /// The values of block `id` (column-major) out of a conic solution `x`.
     pub fn values<'a>(&self, x: &'a [f64], id: VarId) -> Option<&'a [f64]> {
         let b = self.blocks.get(id.0)?;
@@ -296,6 +314,14 @@ impl Builder {
         args: &[Affine],
         o: &Origin,
     ) -> Result<Affine, crate::convex::ShapeError> {
+        if args.len() != atom.arity() {
+            return Err(crate::convex::ShapeError::new(format!(
+                "{} takes {} argument(s), got {}",
+                atom.name(),
+                atom.arity(),
+                args.len()
+            )));
+        }
         let x = &args[0];
         match atom {
             Atom::SumSquares => quad::sum_squares(self, x, o),
@@ -356,6 +382,32 @@ impl Builder {
                 self.cone(Cone::Zero(s.len()), &s, at(o, "canon:eq", None));
             }
             ConstraintKind::Le(l, r) => {
+                // ‖x‖₂ ≤ r and ‖x‖²/y ≤ r use r itself as the cone's bound: no epigraph column.
+                if let (
+                    Node::Atom(a @ (Atom::Norm2 | Atom::SumSquares | Atom::QuadOverLin), args),
+                    1,
+                ) = (&l.node, r.len())
+                {
+                    let bound = self.expr(r, o)?;
+                    let args = args
+                        .iter()
+                        .map(|x| self.expr(x, o))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let o = at(o, "", l.span);
+                    let done = match a {
+                        Atom::Norm2 => norms::norm2_le(self, &args[0], &bound, &o),
+                        Atom::SumSquares => {
+                            quad::quad_over_lin_le(self, &args[0], &Affine::scalar(1.0), &bound, &o)
+                        }
+                        _ => match args.get(1) {
+                            Some(y) => quad::quad_over_lin_le(self, &args[0], y, &bound, &o),
+                            None => Err(crate::convex::ShapeError::new(
+                                "quad_over_lin takes 2 arguments".into(),
+                            )),
+                        },
+                    };
+                    return done.map_err(&err);
+                }
                 let lhs = self.expr(l, o)?;
                 let s = self.expr(r, o)?.sub(&lhs).map_err(&err)?;
                 self.cone(Cone::Nonneg(s.len()), &s, at(o, "canon:le", None));
@@ -371,6 +423,25 @@ impl Builder {
                 let s = Affine::vstack(&[t, x.reshape(x.len(), 1).map_err(&err)?]).map_err(&err)?;
                 self.cone(Cone::SecondOrder(s.len()), &s, at(o, "canon:soc", None));
             }
+            ConstraintKind::RotatedSoc { u, v, x } => {
+                let (u, v, x) = (self.expr(u, o)?, self.expr(v, o)?, self.expr(x, o)?);
+                if u.len() != 1 || v.len() != 1 {
+                    return Err(err(crate::convex::ShapeError::new(
+                        "the factors of a rotated cone's bound must be scalars".into(),
+                    )));
+                }
+                let s = Affine::vstack(&[
+                    u.add(&v).map_err(&err)?,
+                    u.sub(&v).map_err(&err)?,
+                    x.reshape(x.len(), 1).map_err(&err)?.scale(2.0),
+                ])
+                .map_err(&err)?;
+                self.cone(
+                    Cone::SecondOrder(s.len()),
+                    &s,
+                    at(o, "canon:rotated_soc", None),
+                );
+            }
             ConstraintKind::Psd(m) => {
                 let m = self.expr(m, o)?;
                 spectral::psd(self, &m, &at(o, "canon:psd", None)).map_err(&err)?;
@@ -382,12 +453,9 @@ impl Builder {
     fn finish(self, maximize: bool) -> ConicProblem {
         let n = self.vars.len();
         let m = self.b.len();
-        let mut a = Triplets::new(m, n);
-        for r in 0..m {
-            for t in self.row_ptr[r]..self.row_ptr[r + 1] {
-                a.push(r, self.row_col[t], self.row_val[t]);
-            }
-        }
+        let a = assemble::rows_to_csc(m, n, &self.row_ptr, &self.row_col, &self.row_val);
+        // The row buffers are not needed any more: free them before `P` is built.
+        drop((self.row_ptr, self.row_col, self.row_val));
         let mut p = Triplets::new(n, n);
         for &(i, j, v) in &self.p {
             p.push(i, j, v);
@@ -400,7 +468,7 @@ impl Builder {
             q,
             constant: self.constant,
             maximize,
-            a: a.into_csc(),
+            a,
             b: self.b,
             cones: self.cones,
             origins: self.origins,

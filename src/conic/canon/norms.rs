@@ -50,7 +50,18 @@ pub(super) fn norm_inf(b: &mut Builder, x: &Affine, o: &Origin) -> Result<Affine
 /// Epigraph of `‖x‖₂`.
 pub(super) fn norm2(b: &mut Builder, x: &Affine, o: &Origin) -> Result<Affine, ShapeError> {
     let t = b.new_var("t", 1, 1);
+    norm2_le(b, x, &t, o)?;
+    Ok(t)
+}
+
+/// `‖x‖₂ ≤ t` for a given scalar affine `t`.
+pub(super) fn norm2_le(
+    b: &mut Builder,
+    x: &Affine,
+    t: &Affine,
+    o: &Origin,
+) -> Result<(), ShapeError> {
     let s = Affine::vstack(&[t.clone(), x.reshape(x.len(), 1)?])?;
     b.cone(Cone::SecondOrder(s.len()), &s, at(o, "canon:norm2", None));
-    Ok(t)
+    Ok(())
 }

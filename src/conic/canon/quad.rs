@@ -28,13 +28,25 @@ pub(super) fn quad_over_lin(
     o: &Origin,
 ) -> Result<Affine, ShapeError> {
     let t = b.new_var("t", 1, 1);
+    quad_over_lin_le(b, x, y, &t, o)?;
+    Ok(t)
+}
+
+/// `‖x‖² / y ≤ t` for a given scalar affine `t`.
+pub(super) fn quad_over_lin_le(
+    b: &mut Builder,
+    x: &Affine,
+    y: &Affine,
+    t: &Affine,
+    o: &Origin,
+) -> Result<(), ShapeError> {
     let s = Affine::vstack(&[t.add(y)?, t.sub(y)?, x.reshape(x.len(), 1)?.scale(2.0)])?;
     b.cone(
         Cone::SecondOrder(s.len()),
         &s,
         at(o, "canon:sum_squares", None),
     );
-    Ok(t)
+    Ok(())
 }
 
 /// Epigraph (`p ≥ 1`) or hypograph (`0 < p < 1`) of `xᵖ` entry-wise.

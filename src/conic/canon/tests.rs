@@ -199,6 +199,9 @@ fn spectral_atoms_and_psd() {
             .with_label("S_psd"),
     );
     p.constrain(Constraint::soc(c(1.0), m.clone()).with_span(line(5)));
+    p.constrain(
+        Constraint::rotated_soc(c(2.0), s.clone().at(0, 0).unwrap(), m.clone()).with_span(line(6)),
+    );
     insta::assert_snapshot!(case(&p, &sm));
 }
 
@@ -236,4 +239,192 @@ fn dcp_errors_stop_canonicalization() {
     p.minimize(Expr::atom(Atom::Log, vec![x]).unwrap());
     let errs = canonicalize(&p).unwrap_err();
     assert_eq!(errs[0].code, "E0603");
+}
+
+/// Solves with Clarabel (no PSD cones here); returns the model's objective value and `x`.
+pub(crate) fn solve(p: &crate::conic::ConicProblem) -> (f64, Vec<f64>) {
+    use crate::conic::Cone;
+    use clarabel::algebra::CscMatrix;
+    use clarabel::solver::{
+        DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
+    };
+    let csc = |m: &crate::conic::Csc| {
+        CscMatrix::new(
+            m.m,
+            m.n,
+            m.colptr.clone(),
+            m.rowval.clone(),
+            m.nzval.clone(),
+        )
+    };
+    let cones: Vec<SupportedConeT<f64>> = p
+        .cones
+        .iter()
+        .map(|c| match *c {
+            Cone::Zero(n) => SupportedConeT::ZeroConeT(n),
+            Cone::Nonneg(n) => SupportedConeT::NonnegativeConeT(n),
+            Cone::SecondOrder(n) => SupportedConeT::SecondOrderConeT(n),
+            Cone::Exponential => SupportedConeT::ExponentialConeT(),
+            Cone::Power(a) => SupportedConeT::PowerConeT(a),
+            Cone::PsdTriangle(_) => panic!("PSD cones need the sdp feature"),
+        })
+        .collect();
+    let settings = DefaultSettingsBuilder::default()
+        .verbose(false)
+        .build()
+        .unwrap();
+    let mut s = DefaultSolver::new(&csc(&p.p), &p.q, &csc(&p.a), &p.b, &cones, settings).unwrap();
+    s.solve();
+    assert_eq!(s.solution.status, SolverStatus::Solved);
+    let v = s.solution.obj_val + p.constant;
+    (if p.maximize { -v } else { v }, s.solution.x.clone())
+}
+
+/// Optimal values of the snapshot programs above, against CVXPY 1.9.3 + Clarabel 0.11.1
+/// (the same programs written with cvxpy atoms: norm1, norm2, norm_inf, abs, pos, max, maximum,
+/// logistic, log_sum_exp, exp, log, sum_squares, quad_over_lin).
+#[test]
+fn canonical_forms_solve_to_the_reference_optimum() {
+    let mut p = Program::new();
+    let x = p.add_var(VarSpec::new("x", 2, 1));
+    let x = p.var_expr(x);
+    let shift = x
+        .clone()
+        .minus(Expr::constant(2, 1, vec![1.0, -2.0]).unwrap())
+        .unwrap();
+    let obj = shift.clone().norm1().plus(shift.norm2()).unwrap();
+    p.minimize(
+        obj.plus(Expr::atom(Atom::NormInf, vec![x.clone()]).unwrap())
+            .unwrap(),
+    );
+    p.constrain(Constraint::le(
+        Expr::atom(Atom::Abs, vec![x]).unwrap(),
+        c(3.0),
+    ));
+    let (cp, _) = canonicalize(&p).unwrap();
+    assert!((solve(&cp).0 - 2.000000000917948).abs() < 1e-6);
+
+    let mut p = Program::new();
+    let z = p.add_var(VarSpec::new("z", 3, 1));
+    let z = p.var_expr(z);
+    let hinge = c(1.0).minus(z.clone()).unwrap().pos().sum();
+    p.minimize(
+        hinge
+            .plus(Expr::atom(Atom::Max, vec![z.clone()]).unwrap())
+            .unwrap(),
+    );
+    let mx = Expr::atom(Atom::Maximum, vec![z, c(0.0)]).unwrap();
+    p.constrain(Constraint::le(mx, c(5.0)));
+    let (cp, _) = canonicalize(&p).unwrap();
+    assert!((solve(&cp).0 - 1.000000000016381).abs() < 1e-6);
+
+    let mut p = Program::new();
+    let z = p.add_var(VarSpec::new("z", 2, 1));
+    let u = p.add_var(VarSpec::new("u", 1, 1));
+    let (z, u) = (p.var_expr(z), p.var_expr(u));
+    let obj = Expr::atom(Atom::Softplus, vec![z.clone().negate()])
+        .unwrap()
+        .sum();
+    p.minimize(
+        obj.plus(Expr::atom(Atom::LogSumExp, vec![z.clone()]).unwrap())
+            .unwrap(),
+    );
+    let e = Expr::atom(Atom::Exp, vec![u]).unwrap();
+    let l = Expr::atom(Atom::Log, vec![z.at(1, 0).unwrap()]).unwrap();
+    p.constrain(Constraint::le(e, l));
+    let (cp, _) = canonicalize(&p).unwrap();
+    assert!((solve(&cp).0 - 2.2614156675766925).abs() < 1e-5);
+
+    let mut p = Program::new();
+    let w = p.add_var(VarSpec::new("w", 2, 1));
+    let w = p.var_expr(w);
+    let x = convex::csc_from_dense(3, 2, &[1.0, 0.0, 1.0, 2.0, 3.0, 0.0]);
+    let fit = w
+        .clone()
+        .left_mul(x)
+        .unwrap()
+        .minus(Expr::constant(3, 1, vec![1.0, 2.0, 3.0]).unwrap())
+        .unwrap();
+    let q = Expr::atom(Atom::QuadOverLin, vec![w, c(4.0)]).unwrap();
+    p.minimize(fit.sum_squares().scale(0.5).plus(q).unwrap());
+    let (cp, _) = canonicalize(&p).unwrap();
+    assert!((solve(&cp).0 - 2.8319327731092434).abs() < 1e-6);
+
+    // min x₀ + x₁ over ‖x‖₂ ≤ 1 and ‖x‖² ≤ 4·y, y ≤ 0.25: −√2 (cone bounds used directly).
+    let mut p = Program::new();
+    let x = p.add_var(VarSpec::new("x", 2, 1));
+    let y = p.add_var(VarSpec::new("y", 1, 1).upper(0.25));
+    let (x, y) = (p.var_expr(x), p.var_expr(y));
+    p.minimize(x.clone().sum());
+    p.constrain(Constraint::le(x.clone().norm2(), c(1.0)));
+    let q = Expr::atom(Atom::QuadOverLin, vec![x.clone(), y]).unwrap();
+    p.constrain(Constraint::le(q, c(4.0)));
+    let (cp, _) = canonicalize(&p).unwrap();
+    assert!((solve(&cp).0 + 2f64.sqrt()).abs() < 1e-6);
+    // With ‖x‖² ≤ 1/4 instead the optimum is −√2/2.
+    p.constrain(Constraint::le(x.sum_squares(), c(0.25)));
+    let (cp, _) = canonicalize(&p).unwrap();
+    assert!((solve(&cp).0 + 0.5 * 2f64.sqrt()).abs() < 1e-6);
+
+    // min y^1.5 over y ≥ 0.5 with x² ≤ √y: 0.5^1.5 (power cones, both directions).
+    let mut p = Program::new();
+    let x = p.add_var(VarSpec::new("x", 1, 1));
+    let y = p.add_var(VarSpec::new("y", 1, 1).lower(0.5));
+    let (x, y) = (p.var_expr(x), p.var_expr(y));
+    p.minimize(Expr::atom(Atom::Power(1.5), vec![y.clone()]).unwrap());
+    let sq = Expr::atom(Atom::Power(2.0), vec![x.plus(c(0.5)).unwrap()]).unwrap();
+    p.constrain(Constraint::le(
+        sq,
+        Expr::atom(Atom::Power(0.5), vec![y]).unwrap(),
+    ));
+    let (cp, _) = canonicalize(&p).unwrap();
+    assert!((solve(&cp).0 - 0.5f64.powf(1.5)).abs() < 1e-6);
+}
+
+/// A problem with 10⁵ rows prints in a few lines: long blocks are summarized.
+#[test]
+fn large_problems_print_summarized() {
+    let (sm, line) = source();
+    let mut p = Program::new();
+    let n = 100_000;
+    let x = p.add_var(VarSpec::new("x", n, 1).lower(0.0).span(line(1)));
+    let x = p.var_expr(x);
+    p.minimize(x.clone().sum());
+    p.constrain(
+        Constraint::le(x.clone(), c(1.0))
+            .with_span(line(2))
+            .with_label("cap"),
+    );
+    let (cp, _) = canonicalize(&p).unwrap();
+    assert_eq!(cp.num_rows(), 2 * n);
+    let text = print(&cp, &sm);
+    assert!(text.lines().count() < 40, "{text}");
+    assert!(text.contains("(99992 rows elided)"), "{text}");
+    assert!(text.contains("+ … (99984 more terms)"), "{text}");
+    assert!(text.contains("# t.cnn:2 (canon:le) cap"), "{text}");
+}
+
+/// Many blocks that differ only by label (one per pattern, say) print as a run with a count.
+#[test]
+fn runs_of_similar_blocks_are_summarized() {
+    let (sm, line) = source();
+    let mut p = Program::new();
+    let x = p.add_var(VarSpec::new("x", 20, 1));
+    let x = p.var_expr(x);
+    for i in 0..20 {
+        let xi = x.clone().at(i, 0).unwrap();
+        p.constrain(
+            Constraint::le(xi, c(1.0))
+                .with_span(line(3))
+                .with_label(format!("cap{i}")),
+        );
+    }
+    let (cp, _) = canonicalize(&p).unwrap();
+    let text = print(&cp, &sm);
+    assert!(
+        text.contains("… (16 similar blocks elided, rows 3..18, labels `cap3` .. `cap18`)"),
+        "{text}"
+    );
+    assert!(text.contains("# t.cnn:3 (canon:le) cap19"), "{text}");
+    assert!(!text.contains("cap10\n"), "{text}");
 }
