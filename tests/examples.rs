@@ -116,3 +116,58 @@ fn usage_errors_exit_2() {
         .expect("cnnc runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn convex_model_exports_and_solves() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cnnc"))
+            .current_dir(common::root())
+            .args(args)
+            .output()
+            .expect("cnnc runs")
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    for emit in ["conic", "cbf", "json", "lp"] {
+        let path = dir.path().join(format!("l1.{emit}"));
+        let out = run(&[
+            "compile",
+            "examples/l1_regression.cnn",
+            "--emit",
+            emit,
+            "-o",
+            path.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{emit}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            std::fs::metadata(&path).expect("written").len() > 100,
+            "{emit} output is empty"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("l1.json")).expect("json"))
+            .expect("valid JSON");
+    for key in ["P", "q", "A", "b", "cones"] {
+        assert!(json.get(key).is_some(), "JSON export lacks `{key}`");
+    }
+    let cbf = dir.path().join("l1.cbf");
+    let out = run(&["solve", cbf.to_str().expect("utf-8"), "--report", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["status"], "optimal");
+    // CVXPY 1.9.3 + Clarabel on the same data: 5.901551646883229.
+    let objective = report["objective"].as_f64().expect("objective");
+    assert!(
+        (objective - 5.901551646883229).abs() / 5.9 < 1e-6,
+        "objective {objective}"
+    );
+}
