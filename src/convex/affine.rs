@@ -70,10 +70,21 @@ impl Affine {
     pub fn from_fn(
         rows: usize,
         cols: usize,
+        entry: impl FnMut(usize, &mut Vec<(usize, f64)>) -> f64,
+    ) -> Affine {
+        Affine::from_fn_with_capacity(rows, cols, rows * cols, entry)
+    }
+
+    /// [`Affine::from_fn`] with room for `terms` terms reserved up front, for callers that know
+    /// the count: no reallocation while building large expressions.
+    pub fn from_fn_with_capacity(
+        rows: usize,
+        cols: usize,
+        terms: usize,
         mut entry: impl FnMut(usize, &mut Vec<(usize, f64)>) -> f64,
     ) -> Affine {
         let len = rows * cols;
-        let mut out = Affine::with_capacity(rows, cols, len);
+        let mut out = Affine::with_capacity(rows, cols, terms);
         let mut buf = Vec::new();
         for k in 0..len {
             buf.clear();

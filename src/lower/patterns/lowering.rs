@@ -89,7 +89,7 @@ pub fn lower(
             let first = translation.program.vars[id.0].offset;
             for (i, p) in patterns.iter().enumerate() {
                 let col0 = first + i * d;
-                let signed = Affine::from_fn(n, 1, |j, terms| {
+                let signed = Affine::from_fn_with_capacity(n, 1, n * d, |j, terms| {
                     let s = if p.get(j) { 1.0 } else { -1.0 };
                     terms.extend(
                         (0..d)
@@ -327,7 +327,8 @@ impl Hook<'_> {
             }
         }
         let x = self.x;
-        Affine::from_fn(n, self.outputs, |e, terms| {
+        let terms: usize = active.iter().map(Vec::len).sum::<usize>() * 2 * d * self.outputs;
+        Affine::from_fn_with_capacity(n, self.outputs, terms + n * self.outputs, |e, terms| {
             let (j, c) = (e % n, e / n);
             let (v0, w0) = firsts[c];
             for &i in &active[j] {
