@@ -714,19 +714,21 @@ impl<'a> Checker<'a> {
         match <&[ast::Arg; N]>::try_from(args) {
             Ok(a) => Some(a),
             Err(_) => {
-                let d = Diagnostic::error(
-                    "E0313",
-                    format!(
-                        "`{name}` takes {n} argument{}, {} given",
-                        if n == 1 { "" } else { "s" },
-                        args.len()
-                    ),
-                )
-                .with_primary(at, format!("expects {n}"));
-                self.error_in_call(d);
+                self.wrong_count(name, at, n, args.len());
                 None
             }
         }
+    }
+
+    /// `name` takes `n` arguments but `given` were written.
+    fn wrong_count(&mut self, name: &str, at: Span, n: usize, given: usize) {
+        let plural = if n == 1 { "" } else { "s" };
+        let d = Diagnostic::error(
+            "E0313",
+            format!("`{name}` takes {n} argument{plural}, {given} given"),
+        )
+        .with_primary(at, format!("expects {n}"));
+        self.error_in_call(d);
     }
 
     fn no_named(&mut self, args: &[ast::Arg]) -> Option<()> {
@@ -827,17 +829,7 @@ impl<'a> Checker<'a> {
     ) -> Option<Expr> {
         let name = atom.name();
         if args.len() != atom.arity() {
-            let n = atom.arity();
-            let d = Diagnostic::error(
-                "E0313",
-                format!(
-                    "`{name}` takes {n} argument{}, {} given",
-                    if n == 1 { "" } else { "s" },
-                    args.len()
-                ),
-            )
-            .with_primary(at, format!("expects {n}"));
-            self.error_in_call(d);
+            self.wrong_count(name, at, atom.arity(), args.len());
             return None;
         }
         self.no_named(args)?;
