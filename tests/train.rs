@@ -268,3 +268,35 @@ fn cli_train_report_and_weights_round_trip() {
         assert!((p - want).abs() < 1e-4, "prediction {p}, reference {want}");
     }
 }
+
+#[test]
+fn several_outputs_and_the_logistic_loss() {
+    // Two targets: one scalar sub-network per output, trained in one program.
+    let two = "use losses.{squared_error}\nuse regularizers.{weight_decay}\n\
+        data train = csv(\"examples/data/seed001_relu332.csv\", features = [x1, x2, x3], target = [y1, y2])\n\
+        network net(train) { dense(8, relu, bias = column)  dense(2) }\n\
+        minimize squared_error(net(train.x), train.y) + weight_decay(net, 0.001)\n\
+        method patterns(enumeration = sampled, count = 12, seed = 1)\n";
+    let r = train(two, "patterns");
+    assert_eq!(r.widths.last(), Some(&2));
+    assert!(
+        rel(
+            r.objective.expect("solved"),
+            r.network_objective.expect("forward")
+        ) < 1e-6
+    );
+    // The logistic loss goes through exponential cones.
+    let logistic = "use losses.{logistic}\nuse regularizers.{weight_decay}\n\
+        data train = csv(\"examples/data/seed002_imbalanced.csv\", features = [x1, x2], label = class, positive = minor)\n\
+        network net(train) { dense(8, relu, bias = column)  dense(1, bias = none) }\n\
+        minimize logistic(net(train.x), train.y) + weight_decay(net, 0.01)\n\
+        method patterns(enumeration = sampled, count = 12, seed = 1, strategy = data_aware)\n";
+    let r = train(logistic, "patterns");
+    assert!(
+        rel(
+            r.objective.expect("solved"),
+            r.network_objective.expect("forward")
+        ) < 1e-6
+    );
+    assert!(r.sizes.as_ref().expect("sizes").cones > 0);
+}
