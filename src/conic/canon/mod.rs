@@ -176,13 +176,26 @@ impl Builder {
                 }
             }
         }
+        // The linear constraints' own terms and rows, reserved once: growing buffers of
+        // hundreds of MB by doubling would copy them several times over.
+        let (mut terms, mut rows) = (0, 0);
+        for c in &prog.constraints {
+            if let ConstraintKind::Eq(l, r) | ConstraintKind::Le(l, r) = &c.kind {
+                if let (Node::Affine(a), Node::Affine(b)) = (&l.node, &r.node) {
+                    terms += a.nnz() + b.nnz();
+                    rows += a.len().max(b.len());
+                }
+            }
+        }
+        let mut row_ptr = Vec::with_capacity(rows + 1);
+        row_ptr.push(0);
         Builder {
             vars,
             aux_blocks: 0,
-            row_ptr: vec![0],
-            row_col: Vec::new(),
-            row_val: Vec::new(),
-            b: Vec::new(),
+            row_ptr,
+            row_col: Vec::with_capacity(terms),
+            row_val: Vec::with_capacity(terms),
+            b: Vec::with_capacity(rows),
             cones: Vec::new(),
             origins: Vec::new(),
             p: Vec::new(),
@@ -226,6 +239,36 @@ impl Builder {
         }
         self.cones.push(cone);
         self.origins.push(origin);
+    }
+
+    /// Adds the block `plus − minus ∈ cone` for two affine expressions of the same length,
+    /// writing the rows straight from both term lists (no difference is materialized: the
+    /// large linear blocks of lowerings pass through here once).
+    fn cone_of_difference(&mut self, cone: Cone, plus: &Affine, minus: &Affine, origin: Origin) {
+        debug_assert_eq!(plus.len(), minus.len());
+        if plus.is_empty() {
+            return;
+        }
+        for k in 0..plus.len() {
+            let (pv, pc, p0) = plus.entry(k);
+            let (mv, mc, m0) = minus.entry(k);
+            self.row_col.extend_from_slice(pv);
+            self.row_val.extend(pc.iter().map(|c| -c));
+            self.row_col.extend_from_slice(mv);
+            self.row_val.extend_from_slice(mc);
+            self.row_ptr.push(self.row_col.len());
+            self.b.push(p0 - m0);
+        }
+        self.cones.push(cone);
+        self.origins.push(origin);
+    }
+
+    /// `Some((plus, minus))` when both sides are affine leaves of the same length.
+    fn affine_pair<'e>(plus: &'e Expr, minus: &'e Expr) -> Option<(&'e Affine, &'e Affine)> {
+        match (&plus.node, &minus.node) {
+            (Node::Affine(p), Node::Affine(m)) if p.len() == m.len() => Some((p, m)),
+            _ => None,
+        }
     }
 
     /// Adds `w · t` (scalar affine `t`) to the linear objective.
@@ -378,6 +421,10 @@ impl Builder {
         let err = shape_err(o.span);
         match kind {
             ConstraintKind::Eq(l, r) => {
+                if let Some((p, m)) = Builder::affine_pair(l, r) {
+                    self.cone_of_difference(Cone::Zero(p.len()), p, m, at(o, "canon:eq", None));
+                    return Ok(());
+                }
                 let s = self.expr(l, o)?.sub(&self.expr(r, o)?).map_err(&err)?;
                 self.cone(Cone::Zero(s.len()), &s, at(o, "canon:eq", None));
             }
@@ -407,6 +454,10 @@ impl Builder {
                         },
                     };
                     return done.map_err(&err);
+                }
+                if let Some((p, m)) = Builder::affine_pair(r, l) {
+                    self.cone_of_difference(Cone::Nonneg(p.len()), p, m, at(o, "canon:le", None));
+                    return Ok(());
                 }
                 let lhs = self.expr(l, o)?;
                 let s = self.expr(r, o)?.sub(&lhs).map_err(&err)?;
