@@ -266,6 +266,9 @@ pub(crate) fn solve(p: &crate::conic::ConicProblem) -> (f64, Vec<f64>) {
             Cone::SecondOrder(n) => SupportedConeT::SecondOrderConeT(n),
             Cone::Exponential => SupportedConeT::ExponentialConeT(),
             Cone::Power(a) => SupportedConeT::PowerConeT(a),
+            #[cfg(feature = "sdp")]
+            Cone::PsdTriangle(n) => SupportedConeT::PSDTriangleConeT(n),
+            #[cfg(not(feature = "sdp"))]
             Cone::PsdTriangle(_) => panic!("PSD cones need the sdp feature"),
         })
         .collect();
@@ -427,4 +430,47 @@ fn runs_of_similar_blocks_are_summarized() {
     );
     assert!(text.contains("# t.cnn:3 (canon:le) cap19"), "{text}");
     assert!(!text.contains("cap10\n"), "{text}");
+}
+
+/// Nuclear norm, largest singular value and a PSD constraint, solved (needs `--features sdp`).
+/// For `M = [[1, 2], [3, 4]]`: `‖M‖_* = √(30 + 2|det M|) = √34`, `σ_max = √(15 + √221)`; the
+/// smallest trace of `S ⪰ 0` with `S ⪰ [[1, 2], [2, 1]]` is the positive eigenvalue 3 (without
+/// `S ⪰ 0` it would be the trace 2 of the bound itself).
+#[cfg(feature = "sdp")]
+#[test]
+fn spectral_forms_solve_to_the_closed_form_optimum() {
+    let data = Expr::constant(2, 2, vec![1.0, 3.0, 2.0, 4.0]).unwrap();
+    for (atom, want) in [
+        (Atom::NuclearNorm, 34f64.sqrt()),
+        (Atom::SigmaMax, (15.0 + 221f64.sqrt()).sqrt()),
+    ] {
+        let mut p = Program::new();
+        let m = p.add_var(VarSpec::new("M", 2, 2));
+        let m = p.var_expr(m);
+        p.minimize(Expr::atom(atom, vec![m.clone()]).unwrap());
+        p.constrain(Constraint::eq(m, data.clone()));
+        let (cp, _) = canonicalize(&p).unwrap();
+        let got = solve(&cp).0;
+        assert!(
+            (got - want).abs() < 1e-6,
+            "{}: {got} vs {want}",
+            atom.name()
+        );
+    }
+    let mut p = Program::new();
+    let s = p.add_var(VarSpec::new("S", 2, 2));
+    let s = p.var_expr(s);
+    let trace = s
+        .clone()
+        .at(0, 0)
+        .unwrap()
+        .plus(s.clone().at(1, 1).unwrap())
+        .unwrap();
+    p.minimize(trace);
+    let cmat = Expr::constant(2, 2, vec![1.0, 2.0, 2.0, 1.0]).unwrap();
+    p.constrain(Constraint::psd(s.clone()));
+    p.constrain(Constraint::psd(s.minus(cmat).unwrap()));
+    let (cp, _) = canonicalize(&p).unwrap();
+    let got = solve(&cp).0;
+    assert!((got - 3.0).abs() < 1e-6, "{got}");
 }
