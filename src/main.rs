@@ -407,7 +407,7 @@ fn compile(
             };
             match emit {
                 Emit::Patterns => {
-                    let Some(l) = &program.patterns else {
+                    let Some(l) = program.patterns() else {
                         let d = Diagnostic::error("E1104", "no activation patterns: the model is not lowered with `method patterns`");
                         return Err(Failed(sources, vec![d]));
                     };
@@ -416,7 +416,7 @@ fn compile(
                         Format::Json => to_json(&stages::patterns_json(l, &model)),
                     }
                 }
-                Emit::Convex => cnnc::convex::print::print(&program.translation.program),
+                Emit::Convex => cnnc::convex::print::print(&program.translation().program),
                 _ => {
                     let p = match stages::conic(&program) {
                         Ok((p, _)) => p,

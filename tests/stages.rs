@@ -35,12 +35,12 @@ fn example_stages() {
                 return;
             }
         };
-        if let Some(p) = &program.patterns {
+        if let Some(p) = program.patterns() {
             insta::assert_snapshot!("patterns", stages::patterns_text(p));
         }
         insta::assert_snapshot!(
             "convex",
-            cut(cnnc::convex::print::print(&program.translation.program))
+            cut(cnnc::convex::print::print(&program.translation().program))
         );
         let (conic, _) = stages::conic(&program).expect("canonicalizes");
         insta::assert_snapshot!("conic", cut(cnnc::conic::print::print(&conic, &sources)));

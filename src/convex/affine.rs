@@ -10,6 +10,21 @@ use crate::conic::Csc;
 
 use super::ShapeError;
 
+/// The terms of the entry that [`Affine::from_fn`] is building, written straight into the
+/// expression's own buffers.
+pub struct Terms<'a> {
+    var: &'a mut Vec<usize>,
+    coef: &'a mut Vec<f64>,
+}
+
+impl Terms<'_> {
+    /// Adds `coef · x[column]` to the entry.
+    pub fn push(&mut self, column: usize, coef: f64) {
+        self.var.push(column);
+        self.coef.push(coef);
+    }
+}
+
 /// A matrix-valued affine expression over scalar columns (see the module docs).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Affine {
@@ -70,7 +85,7 @@ impl Affine {
     pub fn from_fn(
         rows: usize,
         cols: usize,
-        entry: impl FnMut(usize, &mut Vec<(usize, f64)>) -> f64,
+        entry: impl FnMut(usize, &mut Terms<'_>) -> f64,
     ) -> Affine {
         Affine::from_fn_with_capacity(rows, cols, rows * cols, entry)
     }
@@ -81,18 +96,18 @@ impl Affine {
         rows: usize,
         cols: usize,
         terms: usize,
-        mut entry: impl FnMut(usize, &mut Vec<(usize, f64)>) -> f64,
+        mut entry: impl FnMut(usize, &mut Terms<'_>) -> f64,
     ) -> Affine {
         let len = rows * cols;
         let mut out = Affine::with_capacity(rows, cols, terms);
-        let mut buf = Vec::new();
         for k in 0..len {
-            buf.clear();
-            let c = entry(k, &mut buf);
-            for &(v, a) in &buf {
-                out.var.push(v);
-                out.coef.push(a);
-            }
+            let c = entry(
+                k,
+                &mut Terms {
+                    var: &mut out.var,
+                    coef: &mut out.coef,
+                },
+            );
             out.cst.push(c);
             out.ptr.push(out.var.len());
         }

@@ -40,7 +40,7 @@ pub mod expr;
 pub mod from_model;
 pub mod print;
 
-pub use affine::{csc_from_dense, csc_from_dmatrix, Affine};
+pub use affine::{csc_from_dense, csc_from_dmatrix, Affine, Terms};
 pub use expr::{Atom, Expr, LinOp, Node};
 
 use crate::diag::{Diagnostic, Span};

@@ -11,6 +11,8 @@ use crate::conic::print::fmt_num;
 
 /// Largest affine leaf printed entry by entry.
 const MAX_ENTRIES: usize = 6;
+/// Terms shown of one entry; the others are counted.
+const MAX_TERMS: usize = 12;
 
 impl Program {
     /// Display name of scalar column `col`: `x`, `x[2]` or `X[1,0]`.
@@ -33,6 +35,10 @@ fn entry(prog: &Program, a: &Affine, k: usize) -> String {
     let (vars, coefs, c0) = a.entry(k);
     let mut s = String::new();
     for (i, (&v, &c)) in vars.iter().zip(coefs).enumerate() {
+        if i == MAX_TERMS {
+            let _ = write!(s, " + … ({} more terms)", vars.len() - MAX_TERMS);
+            break;
+        }
         let (sign, mag) = if c < 0.0 { ("-", -c) } else { ("+", c) };
         if i > 0 {
             let _ = write!(s, " {sign} ");
@@ -58,12 +64,12 @@ fn entry(prog: &Program, a: &Affine, k: usize) -> String {
 }
 
 fn affine(prog: &Program, a: &Affine) -> String {
+    if a.len() > MAX_ENTRIES {
+        return large_affine(prog, a);
+    }
     let a = a.compact();
     if a.len() == 1 {
         return entry(prog, &a, 0);
-    }
-    if a.len() > MAX_ENTRIES {
-        return format!("<affine {}x{}, {} terms>", a.rows(), a.cols(), a.nnz());
     }
     let rows: Vec<String> = (0..a.rows())
         .map(|i| {
@@ -74,6 +80,32 @@ fn affine(prog: &Program, a: &Affine) -> String {
         })
         .collect();
     format!("[{}]", rows.join("; "))
+}
+
+/// An expression with more than [`MAX_ENTRIES`] entries: `zeros(r×c)`, or its first entries
+/// (column-major) with the count of the others, its shape and its number of terms.
+fn large_affine(prog: &Program, a: &Affine) -> String {
+    if a.is_constant() && a.constants().iter().all(|&c| c == 0.0) {
+        return format!("zeros({}x{})", a.rows(), a.cols());
+    }
+    const SHOWN: usize = 3;
+    let head = Affine::from_fn(SHOWN, 1, |k, terms| {
+        let (vars, coefs, c0) = a.entry(k);
+        for (&v, &c) in vars.iter().zip(coefs) {
+            terms.push(v, c);
+        }
+        c0
+    })
+    .compact();
+    let shown: Vec<String> = (0..SHOWN).map(|k| entry(prog, &head, k)).collect();
+    format!(
+        "[{}; … {} more] ({}x{}, {} terms)",
+        shown.join("; "),
+        a.len() - SHOWN,
+        a.rows(),
+        a.cols(),
+        a.nnz()
+    )
 }
 
 /// An expression as text.

@@ -16,11 +16,29 @@ use super::train::pick_method;
 
 /// The convex program of a model: directly for a model without a trainable network, through
 /// its training method's lowering otherwise.
-pub struct Program {
-    /// The pattern lowering's result, when the model was lowered with it.
-    pub patterns: Option<Lowered>,
+pub enum Program {
+    /// A model without a trainable network, translated as it is.
+    Direct(Box<Translation>),
+    /// The pattern lowering's result (its program is [`Lowered::translation`]).
+    Patterns(Box<Lowered>),
+}
+
+impl Program {
     /// The program and where model variables went.
-    pub translation: Translation,
+    pub fn translation(&self) -> &Translation {
+        match self {
+            Program::Direct(t) => t,
+            Program::Patterns(l) => &l.translation,
+        }
+    }
+
+    /// The pattern lowering's result, when the model was lowered with it.
+    pub fn patterns(&self) -> Option<&Lowered> {
+        match self {
+            Program::Direct(_) => None,
+            Program::Patterns(l) => Some(l),
+        }
+    }
 }
 
 /// Whether the model has a network with trainable weights.
@@ -40,17 +58,12 @@ pub fn program(
 ) -> Result<Program, Vec<Diagnostic>> {
     if !has_trainable_network(model) {
         let translation = from_model::program(model, sources, &mut NoLowering)?;
-        return Ok(Program {
-            patterns: None,
-            translation,
-        });
+        return Ok(Program::Direct(Box::new(translation)));
     }
     let m = pick_method(model, method)?;
     match m.kind {
         MethodKind::Patterns => {
-            let lowered = lowering::lower(model, sources, m)?;
-            let translation = lowered.translation.clone();
-            Ok(Program { patterns: Some(lowered), translation })
+            Ok(Program::Patterns(Box::new(lowering::lower(model, sources, m)?)))
         }
         other => Err(vec![Diagnostic::error(
             "E1102",
@@ -63,7 +76,7 @@ pub fn program(
 
 /// The conic form of a program.
 pub fn conic(p: &Program) -> Result<(ConicProblem, ColumnMap), Vec<Diagnostic>> {
-    canonicalize(&p.translation.program)
+    canonicalize(&p.translation().program)
 }
 
 /// The `--emit patterns` text: how the patterns were found, and each pattern's active samples

@@ -143,10 +143,20 @@ fn shape_err(span: Option<Span>) -> impl Fn(crate::convex::ShapeError) -> Diagno
     move |e| e.to_diagnostic(span)
 }
 
+/// Where a run of rows of `A` comes from, in row order.
+enum RowBlock<'p> {
+    /// Rows `k` of the builder's own buffers (`row_ptr[k]..row_ptr[k + 1]`).
+    Buffer(std::ops::Range<usize>),
+    /// Row `k` is `−plus_k + minus_k`, read in place from two affine leaves of the program at
+    /// assembly: the large linear blocks of lowerings are never copied into the buffers.
+    Difference(&'p Affine, &'p Affine),
+}
+
 /// The growing conic problem.
-pub(crate) struct Builder {
+pub(crate) struct Builder<'p> {
     vars: Vec<ConicVar>,
     aux_blocks: usize,
+    blocks: Vec<RowBlock<'p>>,
     row_ptr: Vec<usize>,
     row_col: Vec<usize>,
     row_val: Vec<f64>,
@@ -158,8 +168,8 @@ pub(crate) struct Builder {
     constant: f64,
 }
 
-impl Builder {
-    fn new(prog: &Program) -> Builder {
+impl<'p> Builder<'p> {
+    fn new(prog: &Program) -> Builder<'p> {
         let mut vars = Vec::with_capacity(prog.num_columns());
         for v in &prog.vars {
             for j in 0..v.cols {
@@ -176,26 +186,14 @@ impl Builder {
                 }
             }
         }
-        // The linear constraints' own terms and rows, reserved once: growing buffers of
-        // hundreds of MB by doubling would copy them several times over.
-        let (mut terms, mut rows) = (0, 0);
-        for c in &prog.constraints {
-            if let ConstraintKind::Eq(l, r) | ConstraintKind::Le(l, r) = &c.kind {
-                if let (Node::Affine(a), Node::Affine(b)) = (&l.node, &r.node) {
-                    terms += a.nnz() + b.nnz();
-                    rows += a.len().max(b.len());
-                }
-            }
-        }
-        let mut row_ptr = Vec::with_capacity(rows + 1);
-        row_ptr.push(0);
         Builder {
             vars,
             aux_blocks: 0,
-            row_ptr,
-            row_col: Vec::with_capacity(terms),
-            row_val: Vec::with_capacity(terms),
-            b: Vec::with_capacity(rows),
+            blocks: Vec::new(),
+            row_ptr: vec![0],
+            row_col: Vec::new(),
+            row_val: Vec::new(),
+            b: Vec::new(),
             cones: Vec::new(),
             origins: Vec::new(),
             p: Vec::new(),
@@ -230,6 +228,7 @@ impl Builder {
             return;
         }
         debug_assert_eq!(cone.dim(), s.len());
+        let first = self.row_ptr.len() - 1;
         for k in 0..s.len() {
             let (vars, coefs, c0) = s.entry(k);
             self.row_col.extend_from_slice(vars);
@@ -237,34 +236,63 @@ impl Builder {
             self.row_ptr.push(self.row_col.len());
             self.b.push(c0);
         }
+        let last = self.row_ptr.len() - 1;
+        match self.blocks.last_mut() {
+            Some(RowBlock::Buffer(run)) if run.end == first => run.end = last,
+            _ => self.blocks.push(RowBlock::Buffer(first..last)),
+        }
         self.cones.push(cone);
         self.origins.push(origin);
     }
 
-    /// Adds the block `plus − minus ∈ cone` for two affine expressions of the same length,
-    /// writing the rows straight from both term lists (no difference is materialized: the
-    /// large linear blocks of lowerings pass through here once).
-    fn cone_of_difference(&mut self, cone: Cone, plus: &Affine, minus: &Affine, origin: Origin) {
+    /// Adds the block `plus − minus ∈ cone` for two affine expressions of the program of the same
+    /// length; their terms are read in place when `A` is assembled (see [`RowBlock`]).
+    fn cone_of_difference(
+        &mut self,
+        cone: Cone,
+        plus: &'p Affine,
+        minus: &'p Affine,
+        origin: Origin,
+    ) {
         debug_assert_eq!(plus.len(), minus.len());
         if plus.is_empty() {
             return;
         }
-        for k in 0..plus.len() {
-            let (pv, pc, p0) = plus.entry(k);
-            let (mv, mc, m0) = minus.entry(k);
-            self.row_col.extend_from_slice(pv);
-            self.row_val.extend(pc.iter().map(|c| -c));
-            self.row_col.extend_from_slice(mv);
-            self.row_val.extend_from_slice(mc);
-            self.row_ptr.push(self.row_col.len());
-            self.b.push(p0 - m0);
-        }
+        let (p0, m0) = (plus.constants(), minus.constants());
+        self.b.extend(p0.iter().zip(m0).map(|(p, m)| p - m));
+        self.blocks.push(RowBlock::Difference(plus, minus));
         self.cones.push(cone);
         self.origins.push(origin);
     }
 
+    /// Calls `f(row, columns, values, scale)` for every run of terms of every row of `A`, rows
+    /// in order (a row may come in two runs).
+    fn each_row(&self, f: assemble::EachRow<'_>) {
+        let mut r = 0;
+        for block in &self.blocks {
+            match block {
+                RowBlock::Buffer(run) => {
+                    for k in run.clone() {
+                        let t = self.row_ptr[k]..self.row_ptr[k + 1];
+                        f(r, &self.row_col[t.clone()], &self.row_val[t], 1.0);
+                        r += 1;
+                    }
+                }
+                RowBlock::Difference(plus, minus) => {
+                    for k in 0..plus.len() {
+                        let (pv, pc, _) = plus.entry(k);
+                        let (mv, mc, _) = minus.entry(k);
+                        f(r, pv, pc, -1.0);
+                        f(r, mv, mc, 1.0);
+                        r += 1;
+                    }
+                }
+            }
+        }
+    }
+
     /// `Some((plus, minus))` when both sides are affine leaves of the same length.
-    fn affine_pair<'e>(plus: &'e Expr, minus: &'e Expr) -> Option<(&'e Affine, &'e Affine)> {
+    fn affine_pair(plus: &'p Expr, minus: &'p Expr) -> Option<(&'p Affine, &'p Affine)> {
         match (&plus.node, &minus.node) {
             (Node::Affine(p), Node::Affine(m)) if p.len() == m.len() => Some((p, m)),
             _ => None,
@@ -417,7 +445,7 @@ impl Builder {
         }
     }
 
-    fn constraint(&mut self, kind: &ConstraintKind, o: &Origin) -> Result<(), Diagnostic> {
+    fn constraint(&mut self, kind: &'p ConstraintKind, o: &Origin) -> Result<(), Diagnostic> {
         let err = shape_err(o.span);
         match kind {
             ConstraintKind::Eq(l, r) => {
@@ -504,9 +532,9 @@ impl Builder {
     fn finish(self, maximize: bool) -> ConicProblem {
         let n = self.vars.len();
         let m = self.b.len();
-        let a = assemble::rows_to_csc(m, n, &self.row_ptr, &self.row_col, &self.row_val);
+        let a = assemble::rows_to_csc(m, n, |f| self.each_row(f));
         // The row buffers are not needed any more: free them before `P` is built.
-        drop((self.row_ptr, self.row_col, self.row_val));
+        drop((self.blocks, self.row_ptr, self.row_col, self.row_val));
         let mut p = Triplets::new(n, n);
         for &(i, j, v) in &self.p {
             p.push(i, j, v);

@@ -82,36 +82,47 @@ pub fn lower(
     };
     let mut translation = from_model::program(model, sources, &mut hook)?;
     let (blocks, bias_var, gamma) = (hook.blocks, hook.bias_var, hook.gamma);
-    // The cone constraints of every block.
+    // The cone constraints, one stacked block per variable block (rows `i·n..(i+1)·n` are
+    // pattern `i`), written from a row-major copy of X, the blocks built on parallel threads.
     let (n, d) = x.shape();
-    for (c, (v, w)) in blocks.iter().enumerate() {
-        for (which, id) in [("v", *v), ("w", *w)] {
-            let first = translation.program.vars[id.0].offset;
-            for (i, p) in patterns.iter().enumerate() {
-                let col0 = first + i * d;
-                let signed = Affine::from_fn_with_capacity(n, 1, n * d, |j, terms| {
-                    let s = if p.get(j) { 1.0 } else { -1.0 };
-                    terms.extend(
-                        (0..d)
-                            .map(|k| (col0 + k, s * x[(j, k)]))
-                            .filter(|t| t.1 != 0.0),
-                    );
-                    0.0
-                });
-                let zero = Expr::constant(n, 1, vec![0.0; n])
-                    .map_err(|e| vec![e.to_diagnostic(Some(method.span))])?;
-                let label = if blocks.len() == 1 {
-                    format!("sign of {which}[{i}]")
-                } else {
-                    format!("sign of {which}[{i}] of output {c}")
-                };
-                translation.program.constrain(
-                    Constraint::ge(signed.into(), zero)
-                        .with_span(method.span)
-                        .with_label(label),
-                );
-            }
-        }
+    let list: Vec<&super::Pattern> = patterns.iter().collect();
+    let rows = row_major(&x);
+    let firsts: Vec<usize> = blocks
+        .iter()
+        .flat_map(|(v, w)| [*v, *w])
+        .map(|id| translation.program.vars[id.0].offset)
+        .collect();
+    let signed: Vec<Affine> = std::thread::scope(|s| {
+        let handles: Vec<_> = firsts
+            .iter()
+            .map(|&first| {
+                let (rows, list) = (&rows, &list);
+                s.spawn(move || signs(rows, d, list, first))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a lowering thread panicked"))
+            .collect()
+    });
+    for (b, signed) in signed.into_iter().enumerate() {
+        let (c, which) = (b / 2, if b % 2 == 0 { "v" } else { "w" });
+        let len = signed.len();
+        let zero = Expr::constant(len, 1, vec![0.0; len])
+            .map_err(|e| vec![e.to_diagnostic(Some(method.span))])?;
+        let of = if blocks.len() == 1 {
+            String::new()
+        } else {
+            format!(" of output {c}")
+        };
+        translation.program.constrain(
+            Constraint::ge(signed.into(), zero)
+                .with_span(method.span)
+                .with_label(format!(
+                    "signs of {which}{of}: (2D_i - I) X {which}_i >= 0, pattern i in rows {n}i..{n}i+{}",
+                    n - 1
+                )),
+        );
     }
     Ok(Lowered {
         net: net_id,
@@ -326,28 +337,27 @@ impl Hook<'_> {
                 active[j].push(i);
             }
         }
-        let x = self.x;
+        let rows = row_major(self.x);
         let terms: usize = active.iter().map(Vec::len).sum::<usize>() * 2 * d * self.outputs;
         Affine::from_fn_with_capacity(n, self.outputs, terms + n * self.outputs, |e, terms| {
             let (j, c) = (e % n, e / n);
             let (v0, w0) = firsts[c];
+            let xj = &rows[j * d..(j + 1) * d];
             for &i in &active[j] {
-                for k in 0..d {
-                    let a = x[(j, k)];
+                for (k, &a) in xj.iter().enumerate() {
                     if a != 0.0 {
-                        terms.push((v0 + i * d + k, a));
-                        terms.push((w0 + i * d + k, -a));
+                        terms.push(v0 + i * d + k, a);
+                        terms.push(w0 + i * d + k, -a);
                     }
                 }
             }
             if let Some(b) = bias {
-                terms.push((b + c, 1.0));
+                terms.push(b + c, 1.0);
             }
             0.0
         })
         .into()
     }
-
     /// `2γ Σ (‖v_i‖ + ‖w_i‖)` over every block.
     fn group_lasso(&mut self, gamma: f64, cx: &mut Context<'_>) -> Result<Expr, Vec<Diagnostic>> {
         self.ensure_blocks(cx);
@@ -435,4 +445,28 @@ impl from_model::Lowering for Hook<'_> {
             _ => None,
         }
     }
+}
+
+/// The entries of `x` row by row (`x[(j, k)]` at `j·d + k`), for the loops that walk a sample's
+/// features: nalgebra stores columns contiguously.
+fn row_major(x: &DMatrix<f64>) -> Vec<f64> {
+    x.transpose().as_slice().to_vec()
+}
+
+/// `(2D_i − I) X u_i` stacked over the patterns `i` (n rows each), for the block `u` whose
+/// column `u_i[k]` is `first + i·d + k`; `rows` is X row-major with `d` columns.
+fn signs(rows: &[f64], d: usize, patterns: &[&super::Pattern], first: usize) -> Affine {
+    let n = rows.len() / d.max(1);
+    let p = patterns.len();
+    Affine::from_fn_with_capacity(n * p, 1, n * p * d, |e, terms| {
+        let (i, j) = (e / n, e % n);
+        let s = if patterns[i].get(j) { 1.0 } else { -1.0 };
+        let col0 = first + i * d;
+        for (k, &a) in rows[j * d..(j + 1) * d].iter().enumerate() {
+            if a != 0.0 {
+                terms.push(col0 + k, s * a);
+            }
+        }
+        0.0
+    })
 }
