@@ -254,7 +254,8 @@ impl<'a> Checker<'a> {
 
     fn name(&mut self, n: &str, span: Span, env: &Env<'a>) -> Option<Value<'a>> {
         if let Some(v) = env.get(n) {
-            return Some(relocate(v.clone(), span));
+            // A bound value keeps its own spans (an argument points at what the user passed).
+            return Some(v.clone());
         }
         if let Some((def, _)) = self.names.get(n) {
             return Some(match def {
@@ -980,7 +981,7 @@ impl<'a> Checker<'a> {
             ast::Body::Expr(e) => self.eval(e, &inner).map(|v| relocate(v, span)),
             ast::Body::Compare(c) => self
                 .comparison(c, &inner)
-                .map(|(op, l, r)| Value::Constraint(op, l, r)),
+                .map(|(op, l, r)| relocate(Value::Constraint(op, l, r), span)),
         };
         self.call_stack.pop();
         result
@@ -1084,14 +1085,48 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// A value produced at `span` (an inlined call): expressions take the call's span so that
-/// printing and later errors point at the user's line.
+/// A value produced at `span` (an inlined call): every node written in another file (the
+/// library's body, not the arguments the user passed) takes the call's span, so that printing,
+/// conic rows and later errors point at the user's line.
 fn relocate(v: Value<'_>, span: Span) -> Value<'_> {
     match v {
-        Value::Expr(mut e) if e.span.src != span.src => {
-            e.span = span;
+        Value::Expr(mut e) => {
+            relocate_expr(&mut e, span);
             Value::Expr(e)
         }
+        Value::Constraint(op, mut l, mut r) => {
+            relocate_expr(&mut l, span);
+            r.iter_mut().for_each(|e| relocate_expr(e, span));
+            Value::Constraint(op, l, r)
+        }
+        Value::Dc(mut f, mut g) => {
+            relocate_expr(&mut f, span);
+            relocate_expr(&mut g, span);
+            Value::Dc(f, g)
+        }
         other => other,
+    }
+}
+
+fn relocate_expr(e: &mut Expr, span: Span) {
+    if e.span.src != span.src {
+        e.span = span;
+    }
+    match &mut e.kind {
+        ExprKind::NetOut(_, a)
+        | ExprKind::Neg(a)
+        | ExprKind::ClassRows(a, ..)
+        | ExprKind::Entry(a, _) => relocate_expr(a, span),
+        ExprKind::Binary(_, a, b) => {
+            relocate_expr(a, span);
+            relocate_expr(b, span);
+        }
+        ExprKind::Atom(_, args) => args.iter_mut().for_each(|a| relocate_expr(a, span)),
+        ExprKind::Number { .. }
+        | ExprKind::Matrix(_)
+        | ExprKind::Data(..)
+        | ExprKind::Var(_)
+        | ExprKind::Placeholder
+        | ExprKind::Weights(_) => {}
     }
 }
