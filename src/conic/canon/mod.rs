@@ -246,22 +246,24 @@ impl<'p> Builder<'p> {
     }
 
     /// Adds the block `plus − minus ∈ cone` for two affine expressions of the program of the same
-    /// length; their terms are read in place when `A` is assembled (see [`RowBlock`]).
+    /// length, or one of them a scalar (broadcast); their terms are read in place when `A` is
+    /// assembled (see [`RowBlock`]).
     fn cone_of_difference(
         &mut self,
-        cone: Cone,
         plus: &'p Affine,
         minus: &'p Affine,
         origin: Origin,
+        cone: fn(usize) -> Cone,
     ) {
-        debug_assert_eq!(plus.len(), minus.len());
-        if plus.is_empty() {
+        let len = plus.len().max(minus.len());
+        if len == 0 {
             return;
         }
         let (p0, m0) = (plus.constants(), minus.constants());
-        self.b.extend(p0.iter().zip(m0).map(|(p, m)| p - m));
+        let at = |c: &[f64], k: usize| if c.len() == 1 { c[0] } else { c[k] };
+        self.b.extend((0..len).map(|k| at(p0, k) - at(m0, k)));
         self.blocks.push(RowBlock::Difference(plus, minus));
-        self.cones.push(cone);
+        self.cones.push(cone(len));
         self.origins.push(origin);
     }
 
@@ -279,9 +281,10 @@ impl<'p> Builder<'p> {
                     }
                 }
                 RowBlock::Difference(plus, minus) => {
-                    for k in 0..plus.len() {
-                        let (pv, pc, _) = plus.entry(k);
-                        let (mv, mc, _) = minus.entry(k);
+                    let pick = |a: &Affine, k: usize| if a.len() == 1 { 0 } else { k };
+                    for k in 0..plus.len().max(minus.len()) {
+                        let (pv, pc, _) = plus.entry(pick(plus, k));
+                        let (mv, mc, _) = minus.entry(pick(minus, k));
                         f(r, pv, pc, -1.0);
                         f(r, mv, mc, 1.0);
                         r += 1;
@@ -291,10 +294,15 @@ impl<'p> Builder<'p> {
         }
     }
 
-    /// `Some((plus, minus))` when both sides are affine leaves of the same length.
+    /// `Some((plus, minus))` when both sides are affine leaves of the same length (or one is a
+    /// scalar, broadcast).
     fn affine_pair(plus: &'p Expr, minus: &'p Expr) -> Option<(&'p Affine, &'p Affine)> {
         match (&plus.node, &minus.node) {
-            (Node::Affine(p), Node::Affine(m)) if p.len() == m.len() => Some((p, m)),
+            (Node::Affine(p), Node::Affine(m))
+                if p.len() == m.len() || p.len() == 1 || m.len() == 1 =>
+            {
+                Some((p, m))
+            }
             _ => None,
         }
     }
@@ -450,7 +458,7 @@ impl<'p> Builder<'p> {
         match kind {
             ConstraintKind::Eq(l, r) => {
                 if let Some((p, m)) = Builder::affine_pair(l, r) {
-                    self.cone_of_difference(Cone::Zero(p.len()), p, m, at(o, "canon:eq", None));
+                    self.cone_of_difference(p, m, at(o, "canon:eq", None), Cone::Zero);
                     return Ok(());
                 }
                 let s = self.expr(l, o)?.sub(&self.expr(r, o)?).map_err(&err)?;
@@ -484,7 +492,7 @@ impl<'p> Builder<'p> {
                     return done.map_err(&err);
                 }
                 if let Some((p, m)) = Builder::affine_pair(r, l) {
-                    self.cone_of_difference(Cone::Nonneg(p.len()), p, m, at(o, "canon:le", None));
+                    self.cone_of_difference(p, m, at(o, "canon:le", None), Cone::Nonneg);
                     return Ok(());
                 }
                 let lhs = self.expr(l, o)?;

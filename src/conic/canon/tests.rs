@@ -474,3 +474,39 @@ fn spectral_forms_solve_to_the_closed_form_optimum() {
     let got = solve(&cp).0;
     assert!((got - 3.0).abs() < 1e-6, "{got}");
 }
+
+#[test]
+fn a_scalar_side_of_a_linear_constraint_is_broadcast_like_a_full_one() {
+    // x ≥ 0.5, t ≥ x and 2 = x − t over x ∈ R³, written with a scalar side and with the
+    // scalar repeated: the same rows.
+    let build = |broadcast: bool| {
+        let mut p = Program::new();
+        let x = p.add_var(VarSpec::new("x", 3, 1));
+        let t = p.add_var(VarSpec::new("t", 1, 1));
+        let (x, t) = (p.var_expr(x), p.var_expr(t));
+        let side = |e: Expr, v: f64| {
+            if broadcast {
+                e
+            } else {
+                Expr::constant(3, 1, vec![v; 3])
+                    .unwrap()
+                    .plus(Expr::constant(3, 1, vec![0.0; 3]).unwrap())
+                    .unwrap()
+            }
+        };
+        let t3 = if broadcast {
+            t.clone()
+        } else {
+            Expr::linear(convex::LinOp::VStack, vec![t.clone(), t.clone(), t.clone()]).unwrap()
+        };
+        p.constrain(Constraint::ge(x.clone(), side(c(0.5), 0.5)));
+        p.constrain(Constraint::ge(t3, x.clone()));
+        p.constrain(Constraint::eq(side(c(2.0), 2.0), x.minus(t).unwrap()));
+        p.minimize(c(0.0));
+        canonicalize(&p).unwrap().0
+    };
+    let (scalar, full) = (build(true), build(false));
+    assert_eq!(scalar.a, full.a);
+    assert_eq!(scalar.b, full.b);
+    assert_eq!(scalar.cones, full.cones);
+}
