@@ -57,19 +57,11 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
     }));
     let solve_seconds = start.elapsed().as_secs_f64();
     let Ok(solver) = finished else {
-        return Ok(Outcome {
-            status: Status::NumericalError,
-            backend: Backend::Clarabel,
-            objective: None,
-            x: None,
-            last_iterate: None,
-            z: None,
-            iterations: 0,
-            solve_seconds,
-            infeasible_groups: Vec::new(),
-            infeasible_blocks: Vec::new(),
-            notes: vec!["Clarabel stopped on an internal error".into()],
-        });
+        let mut out =
+            Outcome::without_solution(Status::NumericalError, Backend::Clarabel, solve_seconds);
+        out.notes
+            .push("Clarabel stopped on an internal error".into());
+        return Ok(out);
     };
     let sol = &solver.solution;
 

@@ -158,7 +158,7 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
         })
     }));
     let seconds = start.elapsed().as_secs_f64();
-    let mut out = empty(Status::NumericalError, seconds);
+    let mut out = Outcome::without_solution(Status::NumericalError, Backend::Microlp, seconds);
     match result {
         Err(_) => out
             .notes
@@ -196,24 +196,8 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
     Ok(out)
 }
 
-fn empty(status: Status, solve_seconds: f64) -> Outcome {
-    Outcome {
-        status,
-        backend: Backend::Microlp,
-        objective: None,
-        x: None,
-        last_iterate: None,
-        z: None,
-        iterations: 0,
-        solve_seconds,
-        infeasible_groups: Vec::new(),
-        infeasible_blocks: Vec::new(),
-        notes: Vec::new(),
-    }
-}
-
 fn infeasible(p: &ConicProblem, blocks: Vec<usize>) -> Outcome {
-    let mut out = empty(Status::PrimalInfeasible, 0.0);
+    let mut out = Outcome::without_solution(Status::PrimalInfeasible, Backend::Microlp, 0.0);
     out.infeasible_groups = group_names(p, &blocks);
     out.infeasible_blocks = blocks;
     out.notes

@@ -83,6 +83,23 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// An outcome with no point: `status`, and nothing else but the time.
+    pub fn without_solution(status: Status, backend: Backend, solve_seconds: f64) -> Outcome {
+        Outcome {
+            status,
+            backend,
+            objective: None,
+            x: None,
+            last_iterate: None,
+            z: None,
+            iterations: 0,
+            solve_seconds,
+            infeasible_groups: Vec::new(),
+            infeasible_blocks: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
     /// The solution by variable name, `None` unless the solver returned one.
     pub fn named_values<'a>(
         &'a self,

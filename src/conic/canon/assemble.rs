@@ -21,21 +21,17 @@ const PARALLEL_NNZ: usize = 1 << 20;
 /// four threads, each owning a range of columns with about the same number of entries (each
 /// walks every row and keeps the entries of its columns).
 pub(super) fn rows_to_csc(m: usize, n: usize, rows: impl Fn(EachRow<'_>) + Sync) -> Csc {
-    let nnz = {
-        let mut nnz = 0;
-        rows(&mut |_, cols, _, _| nnz += cols.len());
-        nnz
-    };
-    let threads = if nnz < PARALLEL_NNZ {
+    let count = column_starts(n, &rows);
+    let threads = if count[n] < PARALLEL_NNZ {
         1
     } else {
         std::thread::available_parallelism().map_or(1, |t| t.get().min(4))
     };
-    rows_to_csc_on(m, n, &rows, threads)
+    fill_columns(m, n, &rows, count, threads)
 }
 
-/// [`rows_to_csc`] on `threads` threads.
-fn rows_to_csc_on(m: usize, n: usize, rows: &(impl Fn(EachRow<'_>) + Sync), threads: usize) -> Csc {
+/// Where each column's entries start (`n + 1` values, the last one the number of entries).
+fn column_starts(n: usize, rows: &impl Fn(EachRow<'_>)) -> Vec<usize> {
     let mut count = vec![0usize; n + 1];
     rows(&mut |_, cols, _, _| {
         for &c in cols {
@@ -45,6 +41,17 @@ fn rows_to_csc_on(m: usize, n: usize, rows: &(impl Fn(EachRow<'_>) + Sync), thre
     for j in 0..n {
         count[j + 1] += count[j];
     }
+    count
+}
+
+/// The matrix, its columns starting at `count`, filled on `threads` threads.
+fn fill_columns(
+    m: usize,
+    n: usize,
+    rows: &(impl Fn(EachRow<'_>) + Sync),
+    count: Vec<usize>,
+    threads: usize,
+) -> Csc {
     let total = count[n];
     let mut rowval = vec![0usize; total];
     let mut nzval = vec![0.0; total];
@@ -170,8 +177,9 @@ mod tests {
         let expected = t.into_csc();
         assert_eq!(rows_to_csc(m, n, rows), expected);
         for threads in 2..=4 {
+            let count = column_starts(n, &rows);
             assert_eq!(
-                rows_to_csc_on(m, n, &rows, threads),
+                fill_columns(m, n, &rows, count, threads),
                 expected,
                 "{threads} threads"
             );

@@ -243,44 +243,10 @@ fn dcp_errors_stop_canonicalization() {
 
 /// Solves with Clarabel (no PSD cones here); returns the model's objective value and `x`.
 pub(crate) fn solve(p: &crate::conic::ConicProblem) -> (f64, Vec<f64>) {
-    use crate::conic::Cone;
-    use clarabel::algebra::CscMatrix;
-    use clarabel::solver::{
-        DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
-    };
-    let csc = |m: &crate::conic::Csc| {
-        CscMatrix::new(
-            m.m,
-            m.n,
-            m.colptr.clone(),
-            m.rowval.clone(),
-            m.nzval.clone(),
-        )
-    };
-    let cones: Vec<SupportedConeT<f64>> = p
-        .cones
-        .iter()
-        .map(|c| match *c {
-            Cone::Zero(n) => SupportedConeT::ZeroConeT(n),
-            Cone::Nonneg(n) => SupportedConeT::NonnegativeConeT(n),
-            Cone::SecondOrder(n) => SupportedConeT::SecondOrderConeT(n),
-            Cone::Exponential => SupportedConeT::ExponentialConeT(),
-            Cone::Power(a) => SupportedConeT::PowerConeT(a),
-            #[cfg(feature = "sdp")]
-            Cone::PsdTriangle(n) => SupportedConeT::PSDTriangleConeT(n),
-            #[cfg(not(feature = "sdp"))]
-            Cone::PsdTriangle(_) => panic!("PSD cones need the sdp feature"),
-        })
-        .collect();
-    let settings = DefaultSettingsBuilder::default()
-        .verbose(false)
-        .build()
-        .unwrap();
-    let mut s = DefaultSolver::new(&csc(&p.p), &p.q, &csc(&p.a), &p.b, &cones, settings).unwrap();
-    s.solve();
-    assert_eq!(s.solution.status, SolverStatus::Solved);
-    let v = s.solution.obj_val + p.constant;
-    (if p.maximize { -v } else { v }, s.solution.x.clone())
+    use crate::solve::{Backend, Settings, Status};
+    let out = crate::solve::solve(p, Backend::Clarabel, &Settings::default()).unwrap();
+    assert_eq!(out.status, Status::Optimal);
+    (out.objective.unwrap(), out.x.unwrap())
 }
 
 /// Optimal values of the snapshot programs above, against CVXPY 1.9.3 + Clarabel 0.11.1
