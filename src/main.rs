@@ -164,7 +164,10 @@ fn parse_set(s: &str) -> Result<(String, f64), String> {
 struct Failed(SourceMap, Vec<Diagnostic>);
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(&e),
+    };
     let out = match precheck(&cli.command) {
         Ok(out) => out,
         Err(d) => {
@@ -194,6 +197,26 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Failed(sources, diags)) => {
+            let _ = report(&sources, &diags);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// clap's help, version and usage errors, written like every other output.
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    let styled = e.render();
+    let text = |terminal: bool| match terminal {
+        true => styled.ansi().to_string(),
+        false => styled.to_string(),
+    };
+    let written = match e.use_stderr() {
+        true => eprint(&text(std::io::stderr().is_terminal())),
+        false => print(&text(std::io::stdout().is_terminal())),
+    };
+    match written {
+        Ok(()) => ExitCode::from(e.exit_code() as u8),
         Err(Failed(sources, diags)) => {
             let _ = report(&sources, &diags);
             ExitCode::from(1)

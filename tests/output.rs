@@ -255,7 +255,9 @@ fn an_unwritable_output_is_refused_before_any_work() {
 
 #[test]
 fn a_closed_pipe_ends_cnnc_quietly() {
-    let cases: [(&[&str], bool); 4] = [
+    let cases: [(&[&str], bool); 6] = [
+        (&["--help"], true),
+        (&["train", "--no-such-flag"], false),
         (&["train", MODEL], true),
         (&["compare", MODEL], true),
         (&["compile", MODEL, "--emit", "cbf"], true),
@@ -291,7 +293,8 @@ fn a_full_standard_stream_is_an_error() {
             .expect("opens")
     };
     for args in [
-        &["train", MODEL][..],
+        &["--help"][..],
+        &["train", MODEL],
         &["compile", MODEL, "--emit", "cbf"],
         &["compare", MODEL],
     ] {
