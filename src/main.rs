@@ -235,11 +235,11 @@ fn precheck(command: &Command) -> Result<Option<Output>, Diagnostic> {
         _ => return Ok(None),
     };
     let Some(path) = path else { return Ok(None) };
-    let out = Output::check(path).map_err(|e| e.to_diagnostic(code, noun))?;
     cnnc::output::remove_temp_on_signals().map_err(|e| {
         Diagnostic::error(code, "cannot watch for signals to remove temporary files")
             .with_note(e.to_string())
     })?;
+    let out = Output::check(path).map_err(|e| e.to_diagnostic(code, noun))?;
     Ok(Some(out))
 }
 

@@ -28,11 +28,30 @@ pub const EXIT_BROKEN_PIPE: u8 = 141;
 /// after its temporary file is written and before the rename, so a test can signal it there.
 pub const HOLD_ENV: &str = "CNNC_TEST_HOLD_TEMP";
 
-/// The temporary file that exists right now, if any (removed by the signal handler).
-static TEMP: Mutex<Option<PathBuf>> = Mutex::new(None);
+/// The temporary files that exist right now (removed by the signal handler).
+static TEMP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-fn temp() -> MutexGuard<'static, Option<PathBuf>> {
+fn temp() -> MutexGuard<'static, Vec<PathBuf>> {
     TEMP.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Creates a temporary file in `dir` and registers it, under the lock, so a signal sees it as
+/// soon as it exists. [`forget`] it once it is renamed or removed.
+fn create_temp(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let mut registered = temp();
+    let mut b = tempfile::Builder::new();
+    // 0o666 through open(2), so the umask applies as it does for any new file.
+    let tmp = b
+        .prefix(".cnnc-")
+        .suffix(".tmp")
+        .permissions(Permissions::from_mode(0o666))
+        .tempfile_in(dir)?;
+    registered.push(tmp.path().to_path_buf());
+    Ok(tmp)
+}
+
+fn forget(registered: &mut Vec<PathBuf>, path: &Path) {
+    registered.retain(|p| p != path);
 }
 
 /// A checked `-o` target.
@@ -107,15 +126,6 @@ fn resolve(path: &Path) -> io::Result<PathBuf> {
     Err(io::Error::other("too many levels of symbolic links"))
 }
 
-fn temp_builder() -> tempfile::Builder<'static, 'static> {
-    let mut b = tempfile::Builder::new();
-    // 0o666 through open(2), so the umask applies as it does for any new file.
-    b.prefix(".cnnc-")
-        .suffix(".tmp")
-        .permissions(Permissions::from_mode(0o666));
-    b
-}
-
 impl Output {
     /// Checks that `path` can be written: not a directory, and for a file that is replaced,
     /// its directory exists and takes a new file (tried by creating and removing one).
@@ -149,10 +159,13 @@ impl Output {
                 }
                 Err(e) => return Err(fail(format!("cannot look at `{}`", dir.display()), Some(e))),
             }
-            temp_builder().tempfile_in(dir).map_err(|e| {
+            let probe = create_temp(dir).map_err(|e| {
                 let what = format!("cannot create a file in `{}`", dir.display());
                 fail(what, Some(e))
             })?;
+            let mut registered = temp();
+            forget(&mut registered, probe.path());
+            drop(probe);
         }
         Ok(Output {
             path: path.to_path_buf(),
@@ -189,17 +202,11 @@ impl Output {
                 .map_err(|e| fail("writing failed", e));
         }
         let dir = dir_of(&self.file);
-        let tmp = {
-            // Created and registered under the lock, so a signal sees it as soon as it exists.
-            let mut registered = temp();
-            let tmp = temp_builder()
-                .tempfile_in(dir)
-                .map_err(|e| fail("cannot create a temporary file in its directory", e))?;
-            *registered = Some(tmp.path().to_path_buf());
-            tmp
-        };
+        let tmp = create_temp(dir)
+            .map_err(|e| fail("cannot create a temporary file in its directory", e))?;
+        let path = tmp.path().to_path_buf();
         let result = self.fill_and_rename(tmp, bytes);
-        *temp() = None;
+        forget(&mut temp(), &path);
         let _ = fs::File::open(dir).and_then(|d| d.sync_all());
         result.map_err(|(what, e)| fail(what, e))
     }
@@ -225,9 +232,10 @@ impl Output {
             .map_err(|e| ("flushing to disk failed", e))?;
         hold_for_tests();
         let mut registered = temp();
+        let path = tmp.path().to_path_buf();
         tmp.persist(&self.file)
             .map_err(|e| ("renaming the temporary file failed", e.error))?;
-        *registered = None;
+        forget(&mut registered, &path);
         Ok(())
     }
 }
@@ -267,7 +275,7 @@ pub fn remove_temp_on_signals() -> io::Result<()> {
         if let Some(signal) = signals.forever().next() {
             // Holding the lock until exit: a rename in progress finishes first, none starts.
             let registered = temp();
-            if let Some(p) = registered.as_ref() {
+            for p in registered.iter() {
                 let _ = fs::remove_file(p);
             }
             std::process::exit(128 + signal);

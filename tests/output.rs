@@ -87,15 +87,30 @@ fn a_symlink_is_followed_and_kept() {
     let d = dir();
     let (link, real) = (d.path().join("link.cbf"), d.path().join("real.cbf"));
     std::os::unix::fs::symlink("real.cbf", &link).expect("symlink");
+    // A link to the link, relative to its own directory.
+    fs::create_dir(d.path().join("sub")).expect("mkdir");
+    let chain = d.path().join("sub/chain.cbf");
+    std::os::unix::fs::symlink("../link.cbf", &chain).expect("symlink");
     let expected = cbf();
-    // First the link names a missing file, then an existing one.
-    for round in 0..2 {
-        let out = compile_to(&link);
+    // First the link names a missing file, then an existing one, then through the chain.
+    for (round, target) in [&link, &link, &chain].into_iter().enumerate() {
+        if round == 2 {
+            fs::write(&real, "old\n").expect("writes");
+        }
+        let out = compile_to(target);
         assert!(out.status.success(), "round {round}: {}", stderr(&out));
-        assert!(fs::symlink_metadata(&link).expect("link").is_symlink());
         assert_eq!(fs::read_link(&link).expect("link"), Path::new("real.cbf"));
-        assert_eq!(fs::read_to_string(&real).expect("real"), expected);
-        assert_eq!(names(d.path()), ["link.cbf", "real.cbf"]);
+        assert_eq!(
+            fs::read_link(&chain).expect("link"),
+            Path::new("../link.cbf")
+        );
+        assert_eq!(
+            fs::read_to_string(&real).expect("real"),
+            expected,
+            "round {round}"
+        );
+        assert_eq!(names(d.path()), ["link.cbf", "real.cbf", "sub"]);
+        assert_eq!(names(&d.path().join("sub")), ["chain.cbf"]);
     }
 }
 
