@@ -207,13 +207,17 @@ fn main() -> ExitCode {
 /// clap's help, version and usage errors, written like every other output.
 fn clap_exit(e: &clap::Error) -> ExitCode {
     let styled = e.render();
-    let text = |terminal: bool| match terminal {
-        true => styled.ansi().to_string(),
-        false => styled.to_string(),
+    let text = |terminal: bool| {
+        if terminal {
+            styled.ansi().to_string()
+        } else {
+            styled.to_string()
+        }
     };
-    let written = match e.use_stderr() {
-        true => eprint(&text(std::io::stderr().is_terminal())),
-        false => print(&text(std::io::stdout().is_terminal())),
+    let written = if e.use_stderr() {
+        eprint(&text(std::io::stderr().is_terminal()))
+    } else {
+        print(&text(std::io::stdout().is_terminal()))
     };
     match written {
         Ok(()) => ExitCode::from(e.exit_code() as u8),
