@@ -19,6 +19,7 @@ pub mod driver;
 pub mod lower;
 pub mod model;
 pub mod nn;
+pub mod output;
 pub mod sema;
 pub mod solve;
 pub mod syntax;

@@ -1,14 +1,17 @@
 //! The `cnnc` command line: a thin layer over the library's stages.
 //!
-//! Exit codes: 0 success, 1 the input is wrong (diagnostics printed), 2 bad usage.
+//! Exit codes: 0 success, 1 the input is wrong or an output failed (diagnostics printed),
+//! 2 bad usage (including an `-o` that cannot be written, found before any work), 141 standard
+//! output or error is a closed pipe (nothing printed). All writing goes through `cnnc::output`.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use cnnc::diag::{render, Diagnostic, SourceMap};
+use cnnc::output::{Output, EXIT_BROKEN_PIPE};
 use cnnc::sema::Overrides;
 
 /// Compile `.cnn` models — neural-network training with hard constraints — into conic programs.
@@ -161,36 +164,120 @@ fn parse_set(s: &str) -> Result<(String, f64), String> {
 struct Failed(SourceMap, Vec<Diagnostic>);
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(&e),
+    };
+    let out = match precheck(&cli.command) {
+        Ok(out) => out,
+        Err(d) => {
+            let _ = report(&SourceMap::new(), &[d]);
+            return ExitCode::from(2);
+        }
+    };
+    let out = out.as_ref();
     let result = match cli.command {
         Command::Check { input } => check(&input),
-        Command::Eval {
-            input,
-            weights,
-            output,
-        } => eval(&input, &weights, output.as_deref()),
+        Command::Eval { input, weights, .. } => eval(&input, &weights, out),
         Command::Compare { input, methods } => compare(&input, &methods),
         Command::Solve { file, report } => return solve_cbf(&file, report),
         Command::Train {
             input,
             method,
-            output,
             report,
-        } => train(&input, method.as_deref(), output.as_deref(), report),
+            ..
+        } => train(&input, method.as_deref(), out, report),
         Command::Compile {
             input,
             emit,
             format,
             method,
-            output,
-        } => compile(&input, emit, format, method.as_deref(), output.as_deref()),
+            ..
+        } => compile(&input, emit, format, method.as_deref(), out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failed(sources, diags)) => {
-            let color = std::io::stderr().is_terminal();
-            eprint!("{}", render(&sources, &diags, color));
+            let _ = report(&sources, &diags);
             ExitCode::from(1)
+        }
+    }
+}
+
+/// clap's help, version and usage errors, written like every other output.
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    let styled = e.render();
+    let text = |terminal: bool| {
+        if terminal {
+            styled.ansi().to_string()
+        } else {
+            styled.to_string()
+        }
+    };
+    let written = if e.use_stderr() {
+        eprint(&text(std::io::stderr().is_terminal()))
+    } else {
+        print(&text(std::io::stdout().is_terminal()))
+    };
+    match written {
+        Ok(()) => ExitCode::from(e.exit_code() as u8),
+        Err(Failed(sources, diags)) => {
+            let _ = report(&sources, &diags);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Checks the command's `-o` target before any work, and makes SIGINT and SIGTERM remove the
+/// temporary file of a write in progress.
+fn precheck(command: &Command) -> Result<Option<Output>, Diagnostic> {
+    let (path, code, noun) = match command {
+        Command::Train { output, .. } => (output, "E0801", "weights file"),
+        Command::Eval { output, .. } | Command::Compile { output, .. } => {
+            (output, "E0002", "output file")
+        }
+        _ => return Ok(None),
+    };
+    let Some(path) = path else { return Ok(None) };
+    cnnc::output::remove_temp_on_signals().map_err(|e| {
+        Diagnostic::error(code, "cannot watch for signals to remove temporary files")
+            .with_note(e.to_string())
+    })?;
+    let out = Output::check(path).map_err(|e| e.to_diagnostic(code, noun))?;
+    Ok(Some(out))
+}
+
+/// Renders diagnostics to standard error.
+fn report(sources: &SourceMap, diags: &[Diagnostic]) -> Result<(), Failed> {
+    let color = std::io::stderr().is_terminal();
+    stream(
+        cnnc::output::stderr(&render(sources, diags, color)),
+        "error",
+    )
+}
+
+/// Prints to standard output.
+fn print(text: &str) -> Result<(), Failed> {
+    stream(cnnc::output::stdout(text), "output")
+}
+
+/// Prints to standard error.
+fn eprint(text: &str) -> Result<(), Failed> {
+    stream(cnnc::output::stderr(text), "error")
+}
+
+/// A closed pipe ends cnnc quietly, as it ends `cat`; any other failure is an error (E0003).
+fn stream(result: std::io::Result<()>, which: &str) -> Result<(), Failed> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            std::process::exit(EXIT_BROKEN_PIPE.into())
+        }
+        Err(e) => {
+            let d = Diagnostic::error("E0003", format!("cannot write to standard {which}"))
+                .with_note(e.to_string())
+                .with_help("the output is incomplete; check where it was redirected");
+            Err(Failed(SourceMap::new(), vec![d]))
         }
     }
 }
@@ -217,8 +304,8 @@ fn frontend(
 
 fn check(input: &Input) -> Result<(), Failed> {
     let (_, _, model) = frontend(input)?;
-    eprintln!(
-        "{}: ok ({} data, {} network{}, {} variable{}, {} constraint{})",
+    eprint(&format!(
+        "{}: ok ({} data, {} network{}, {} variable{}, {} constraint{})\n",
         input.file.display(),
         model.datasets.len(),
         model.networks.len(),
@@ -227,14 +314,13 @@ fn check(input: &Input) -> Result<(), Failed> {
         plural(model.vars.len()),
         model.constraints.len(),
         plural(model.constraints.len()),
-    );
-    Ok(())
+    ))
 }
 
 fn train(
     input: &Input,
     method: Option<&str>,
-    output: Option<&Path>,
+    output: Option<&Output>,
     format: Option<ReportFormat>,
 ) -> Result<(), Failed> {
     use cnnc::driver::{self, TrainError};
@@ -256,7 +342,7 @@ fn train(
                     "objective": null,
                     "infeasible_constraints": outcome.infeasible_groups,
                 });
-                println!("{v}");
+                print(&format!("{v}\n"))?;
             }
             return Err(fail(sources, d));
         }
@@ -265,7 +351,7 @@ fn train(
         Ok(r) => r,
         Err(d) => return Err(fail(sources, d)),
     };
-    if let Some(path) = output {
+    if let Some(out) = output {
         let weights = cnnc::nn::weights::WeightsFile::from_network(
             &trained.model,
             trained.net,
@@ -273,23 +359,23 @@ fn train(
             Some(&report.method),
         )
         .map_err(|e| Failed(SourceMap::new(), vec![e.to_diagnostic()]))?;
-        if let Err(d) = cnnc::nn::weights::write_atomic(path, &weights) {
+        if let Err(d) = cnnc::nn::weights::write_to(out, &weights) {
             return Err(fail(sources, vec![d]));
         }
     }
     match format {
-        Some(ReportFormat::Json) => println!("{}", to_json(&report).trim_end()),
+        Some(ReportFormat::Json) => print(&to_json(&report)),
         None => {
-            print!("{}", driver::text(&report));
-            if let Some(path) = output {
-                println!("weights    written to {}", path.display());
+            print(&driver::text(&report))?;
+            match output {
+                Some(out) => print(&format!("weights    written to {}\n", out.path().display())),
+                None => Ok(()),
             }
         }
     }
-    Ok(())
 }
 
-fn eval(input: &Input, weights: &Path, output: Option<&Path>) -> Result<(), Failed> {
+fn eval(input: &Input, weights: &Path, output: Option<&Output>) -> Result<(), Failed> {
     let (mut sources, _, model) = frontend(input)?;
     let file = match cnnc::nn::read_weights(weights, &mut sources) {
         Ok(f) => f,
@@ -299,11 +385,11 @@ fn eval(input: &Input, weights: &Path, output: Option<&Path>) -> Result<(), Fail
         Ok(e) => e,
         Err(d) => return Err(Failed(sources, d)),
     };
-    write_output(output, &ev.csv).map_err(|d| Failed(SourceMap::new(), vec![d]))?;
-    if let Some(m) = &ev.metrics {
-        eprint!("{}", cnnc::driver::report::metrics_text(m));
+    write_output(output, &ev.csv)?;
+    match &ev.metrics {
+        Some(m) => eprint(&cnnc::driver::report::metrics_text(m)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
@@ -327,53 +413,64 @@ fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
         };
         rows.push(row);
     }
-    print!("{}", driver::report::table(&rows));
-    Ok(())
+    print(&driver::report::table(&rows))
 }
 
 /// `cnnc solve FILE.cbf`: its own exit codes, so it returns one.
 fn solve_cbf(path: &Path, format: Option<ReportFormat>) -> ExitCode {
     use cnnc::conic::cbf;
     let mut sources = SourceMap::new();
-    let color = std::io::stderr().is_terminal();
+    // A failed write is reported (exit 1 for the stream, as for a bad file).
+    let written = |r: Result<(), Failed>, code: ExitCode| match r {
+        Ok(()) => code,
+        Err(Failed(s, d)) => {
+            let _ = report(&s, &d);
+            ExitCode::from(cbf::EXIT_BAD_INPUT as u8)
+        }
+    };
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
             let d = Diagnostic::error("E0001", format!("cannot read `{}`: {e}", path.display()));
-            eprint!("{}", render(&sources, &[d], color));
-            return ExitCode::from(cbf::EXIT_BAD_INPUT as u8);
+            let bad = ExitCode::from(cbf::EXIT_BAD_INPUT as u8);
+            return written(report(&sources, &[d]), bad);
         }
     };
     let problem = match cbf::read(&mut sources, &path.display().to_string(), text) {
         Ok(p) => p,
         Err(d) => {
-            eprint!("{}", render(&sources, &d, color));
-            return ExitCode::from(cbf::EXIT_BAD_INPUT as u8);
+            return written(
+                report(&sources, &d),
+                ExitCode::from(cbf::EXIT_BAD_INPUT as u8),
+            )
         }
     };
     let backend = cnnc::solve::choose_backend(&problem);
     match cnnc::solve::solve(&problem, backend, &cnnc::solve::Settings::default()) {
         Ok(outcome) => {
-            match format {
-                Some(ReportFormat::Json) => {
-                    println!("{}", cbf::report_json(&problem, &outcome).trim_end())
-                }
-                None => print!("{}", cbf::report_text(&outcome)),
-            }
-            if let Some(d) = outcome.diagnostic(&problem) {
-                eprint!("{}", render(&sources, &[d], color));
-            }
-            ExitCode::from(cbf::exit_code(outcome.status) as u8)
+            let shown = match format {
+                Some(ReportFormat::Json) => print(&format!(
+                    "{}\n",
+                    cbf::report_json(&problem, &outcome).trim_end()
+                )),
+                None => print(&cbf::report_text(&outcome)),
+            };
+            let shown = shown.and_then(|()| match outcome.diagnostic(&problem) {
+                Some(d) => report(&sources, &[d]),
+                None => Ok(()),
+            });
+            written(shown, ExitCode::from(cbf::exit_code(outcome.status) as u8))
         }
         Err(e) => {
-            if format == Some(ReportFormat::Json) {
-                println!(
-                    "{}",
+            let shown = match format {
+                Some(ReportFormat::Json) => print(&format!(
+                    "{}\n",
                     serde_json::json!({"status": "cannot_solve", "objective": null, "error": e.to_string()})
-                );
-            }
-            eprint!("{}", render(&sources, &[e.to_diagnostic()], color));
-            ExitCode::from(cbf::EXIT_CANNOT_SOLVE as u8)
+                )),
+                None => Ok(()),
+            };
+            let shown = shown.and_then(|()| report(&sources, &[e.to_diagnostic()]));
+            written(shown, ExitCode::from(cbf::EXIT_CANNOT_SOLVE as u8))
         }
     }
 }
@@ -391,7 +488,7 @@ fn compile(
     emit: Emit,
     format: Format,
     method: Option<&str>,
-    output: Option<&Path>,
+    output: Option<&Output>,
 ) -> Result<(), Failed> {
     use cnnc::driver::stages;
     let (sources, file, model) = frontend(input)?;
@@ -435,7 +532,7 @@ fn compile(
             }
         }
     };
-    write_output(output, &text).map_err(|d| Failed(sources, vec![d]))
+    write_output(output, &text)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -445,22 +542,15 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     s
 }
 
-/// Writes to the file (atomically: a temporary file renamed into place) or to stdout.
-fn write_output(output: Option<&Path>, text: &str) -> Result<(), Diagnostic> {
-    let fail = |e: std::io::Error, p: &Path| {
-        Diagnostic::error("E0002", format!("cannot write `{}`: {e}", p.display()))
-    };
+/// Writes to the checked `-o` target or to standard output.
+fn write_output(output: Option<&Output>, text: &str) -> Result<(), Failed> {
     match output {
-        None => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`cnnc ... | head`) is not an error worth reporting.
-            let _ = out.write_all(text.as_bytes());
-            Ok(())
-        }
-        Some(p) => {
-            let tmp = p.with_extension("tmp~");
-            std::fs::write(&tmp, text).map_err(|e| fail(e, p))?;
-            std::fs::rename(&tmp, p).map_err(|e| fail(e, p))
-        }
+        None => print(text),
+        Some(out) => out.write(text.as_bytes()).map_err(|e| {
+            Failed(
+                SourceMap::new(),
+                vec![e.to_diagnostic("E0002", "output file")],
+            )
+        }),
     }
 }

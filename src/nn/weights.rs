@@ -3,12 +3,11 @@
 //! It records, for one network, the input feature names, the standardization applied to the
 //! inputs (`(x − mean) / std`, column by column), the targets (kind and names), and each layer:
 //! shape `[outputs, columns]`, weights row by row, the separate bias or `null`, the bias mode
-//! and the activation's name. [`write_atomic`] writes a temporary file in the target's directory
-//! and renames it over the target, so a reader never sees half a file and a failed run leaves
-//! the old file in place. [`read`] reports every problem as a diagnostic naming the file
+//! and the activation's name. [`write_atomic`] writes through [`crate::output`]: a regular file
+//! is replaced by renaming a temporary file over it, so a reader never sees half a file and a
+//! failed run leaves the old file in place. [`read`] reports every problem as a diagnostic naming the file
 //! (codes E0801–E0807).
 
-use std::io::Write as _;
 use std::path::Path;
 
 use nalgebra::{DMatrix, DVector};
@@ -16,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diag::{Diagnostic, SourceMap, Span};
 use crate::model::{BiasMode, Model, NetId, Standardization, TargetKind};
+use crate::output::Output;
 
 use super::activation::ActivationFn;
 use super::network::{DenseLayer, DenseNet};
@@ -371,36 +371,19 @@ impl WeightsFile {
     }
 }
 
-/// Writes `weights` to `path` atomically: a temporary file in the same directory, flushed to
-/// disk, then renamed over `path`. Inconsistent records (including non-finite numbers, which
+/// Writes `weights` to `path` through [`crate::output`] (atomically for a regular or new file,
+/// in place for a FIFO or device). Inconsistent records (including non-finite numbers, which
 /// JSON cannot hold) are refused before anything is written.
 pub fn write_atomic(path: &Path, weights: &WeightsFile) -> Result<(), Diagnostic> {
-    let name = path.display().to_string();
-    weights.validate(&name)?;
-    let fail = |what: &str, e: std::io::Error| {
-        Diagnostic::error(
-            "E0801",
-            format!("cannot write weights file `{name}`: {what}"),
-        )
-        .with_note(e.to_string())
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".cnnc-weights-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| fail("cannot create a temporary file in its directory", e))?;
-    tmp.write_all(weights.to_json().as_bytes())
-        .map_err(|e| fail("writing failed", e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| fail("flushing to disk failed", e))?;
-    tmp.persist(path)
-        .map_err(|e| fail("renaming the temporary file failed", e.error))?;
-    Ok(())
+    let out = Output::check(path).map_err(|e| e.to_diagnostic("E0801", "weights file"))?;
+    write_to(&out, weights)
+}
+
+/// Writes `weights` to an output checked before the work started (see [`write_atomic`]).
+pub fn write_to(out: &Output, weights: &WeightsFile) -> Result<(), Diagnostic> {
+    weights.validate(&out.path().display().to_string())?;
+    out.write(weights.to_json().as_bytes())
+        .map_err(|e| e.to_diagnostic("E0801", "weights file"))
 }
 
 /// Reads and validates a weights file. A JSON syntax error is shown in the file itself, which
