@@ -57,7 +57,7 @@ fn seed003_reaches_the_reference_optimum() {
     let method = driver::pick_method(&m, None).expect("patterns");
     let t = driver::train(&m, &sources, method).expect("trains");
     let r = driver::report(&t).expect("report");
-    // shared/reference/README.md: 9 non-zero patterns, optimum 8.769406953e-4 (½‖·‖², β Σ‖·‖).
+    // docs/REFERENCE.md: 9 non-zero patterns, optimum 8.769406953e-4 (½‖·‖², β Σ‖·‖).
     let p = r.patterns.as_ref().expect("pattern info");
     assert_eq!((p.patterns, p.with_empty), (9, 10));
     let objective = r.objective.expect("solved");

@@ -8,7 +8,7 @@ use crate::model::{Atom, BiasMode, CmpOp, Constraint, DataPart, LayerParam, Mode
 use crate::syntax::ast::BinOp;
 
 /// The convex optimum of the seed003 problem over all activation patterns
-/// (shared/reference/README.md, computed with CVXPY 1.9.3 + Clarabel): the global optimum of
+/// (docs/REFERENCE.md, computed with CVXPY 1.9.3 + Clarabel 0.11.1): the global optimum of
 /// the non-convex objective below, for any width.
 const SEED003_OPTIMUM: f64 = 8.769406953e-4;
 
