@@ -270,13 +270,22 @@ fn render_one(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
         )
         .with_code(d.code)
         .with_message(&d.message);
-    for l in &d.labels {
-        let mut label = ALabel::new((name(l.span.src), char_range(sources, l.span)));
+    // Labels in source order, the primary's file first: ariadne starts a new block (headed by
+    // the primary's `line:col` when in the same file) whenever a label is above the one before.
+    let mut labels: Vec<&Label> = d.labels.iter().collect();
+    labels.sort_by_key(|l| {
+        (
+            l.span.src != primary.src,
+            l.span.src,
+            l.span.start,
+            !l.primary,
+        )
+    });
+    for (order, l) in labels.into_iter().enumerate() {
+        let mut label = ALabel::new((name(l.span.src), char_range(sources, l.span)))
+            .with_order(i32::try_from(order).unwrap_or(i32::MAX));
         if !l.message.is_empty() {
             label = label.with_message(&l.message);
-        }
-        if l.primary {
-            label = label.with_order(-1);
         }
         report = report.with_label(label);
     }
