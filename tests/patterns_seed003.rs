@@ -42,6 +42,7 @@ fn seed003_convex_optimum_and_recovered_network_match_the_reference() {
 
     let predictions = forward(&x, &merged.u, &merged.alpha);
     let expected = [0.99972, -0.99996, 0.99961, -0.99960, 1.00022];
+    assert_eq!(predictions.len(), expected.len(), "{predictions}");
     for (got, want) in predictions.iter().zip(expected) {
         assert!((got - want).abs() <= 2e-5, "{predictions}");
     }
