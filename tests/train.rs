@@ -453,3 +453,31 @@ fn several_outputs_and_the_logistic_loss() {
     );
     assert!(r.sizes.as_ref().expect("sizes").cones > 0);
 }
+
+/// README.md's infeasibility example is what cnnc prints for `BOUNDED` at kappa 0.3, ±0.2.
+#[test]
+fn the_readme_infeasibility_example_is_what_cnnc_prints() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = BOUNDED
+        .replace("KAPPA", "0.3")
+        .replace("LIMIT", "0.2")
+        .replace(
+            "examples/data/",
+            &format!("{}/examples/data/", common::root().display()),
+        );
+    std::fs::write(dir.path().join("model.cnn"), text).expect("write model");
+    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
+        .current_dir(dir.path())
+        .args(["train", "model.cnn"])
+        .output()
+        .expect("cnnc runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let got: Vec<&str> = stderr.lines().map(str::trim_end).collect();
+    let want = readme_block("When the constraints cannot all hold");
+    assert!(want[0].starts_with("$ cnnc train model.cnn"));
+    assert_eq!(
+        got,
+        want[1..].iter().map(String::as_str).collect::<Vec<_>>()
+    );
+}
