@@ -309,8 +309,8 @@ fn closed_form_activations_agree_with_their_dc_definitions() {
     ));
 }
 
-/// Forward values against independent closed forms (the gradient checks above only compare the
-/// evaluator with itself).
+/// Values and gradients against independent closed forms (the finite-difference checks above
+/// only compare the evaluator with itself).
 #[test]
 fn atom_values_match_closed_forms() {
     use crate::model::VarId;
@@ -385,6 +385,43 @@ fn atom_values_match_closed_forms() {
             "{name}: {got} vs {want}"
         );
     }
+    // Gradients in closed form: softmax for log_sum_exp, (2u/s, −‖u‖²/s²) for quad_over_lin,
+    // U Vᵀ for the nuclear norm and u₁v₁ᵀ for σ_max (B = [[3, 0], [0, −4], [0, 0]]).
+    let grad = |e: Expr, of: usize| {
+        let (_, g) = value_and_gradient(&m, &e, &at).expect("evaluates");
+        g.get(VarId(of)).clone()
+    };
+    let gradients = [
+        (
+            "∇ log_sum_exp(L)",
+            grad(atom(Atom::LogSumExp, vec![v(4)]), 4),
+            DMatrix::from_row_slice(2, 2, &[0.1, 0.2, 0.3, 0.4]),
+        ),
+        (
+            "∇u quad_over_lin(u, s)",
+            grad(atom(Atom::QuadOverLin, vec![v(2), v(3)]), 2),
+            DMatrix::from_column_slice(3, 1, &[2.0 / 3.0, -4.0 / 3.0, 4.0 / 3.0]),
+        ),
+        (
+            "∇s quad_over_lin(u, s)",
+            grad(atom(Atom::QuadOverLin, vec![v(2), v(3)]), 3),
+            DMatrix::from_element(1, 1, -1.0),
+        ),
+        (
+            "∇ nuclear_norm(B)",
+            grad(atom(Atom::NuclearNorm, vec![v(1)]), 1),
+            DMatrix::from_row_slice(3, 2, &[1.0, 0.0, 0.0, -1.0, 0.0, 0.0]),
+        ),
+        (
+            "∇ sigma_max(B)",
+            grad(atom(Atom::SigmaMax, vec![v(1)]), 1),
+            DMatrix::from_row_slice(3, 2, &[0.0, 0.0, 0.0, -1.0, 0.0, 0.0]),
+        ),
+    ];
+    for (name, got, want) in gradients {
+        assert_eq!(got.shape(), want.shape(), "{name}");
+        assert!((&got - &want).amax() <= 1e-12, "{name}: {got} vs {want}");
+    }
     // sigmoid_hbar: 1/(1 + e^−z) for z ≤ 0, z/4 + 1/2 above: at −ln 3, 0, 2, −40.
     let h = value(&m, &atom(Atom::SigmoidHbar, vec![v(5)]), &at).expect("evaluates");
     let want = [0.25, 0.5, 1.0, 1.0 / (1.0 + 40f64.exp())];
@@ -393,6 +430,18 @@ fn atom_values_match_closed_forms() {
         assert!(
             (got - w).abs() <= 1e-15 + 1e-12 * w,
             "sigmoid_hbar entry {k}: {got} vs {w}"
+        );
+    }
+    // Its derivative: s(1 − s) = 3/16 at −ln 3, 1/4 at 0 and above.
+    let g = grad(
+        atom(Atom::Sum, vec![atom(Atom::SigmoidHbar, vec![v(5)])]),
+        5,
+    );
+    for (k, w) in [0.1875, 0.25, 0.25].iter().enumerate() {
+        assert!(
+            (g[k] - w).abs() <= 1e-12,
+            "sigmoid_hbar' entry {k}: {}",
+            g[k]
         );
     }
 }
