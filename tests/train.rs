@@ -481,3 +481,26 @@ fn the_readme_infeasibility_example_is_what_cnnc_prints() {
         want[1..].iter().map(String::as_str).collect::<Vec<_>>()
     );
 }
+
+/// `merge = false` (docs/LANGUAGE.md; PATTERNS.md: 12 blocks of seed 003 above the zero
+/// threshold): the 12 neurons stay separate, the optimum is the same.
+#[test]
+fn merge_false_keeps_neurons_with_equal_patterns() {
+    let text = std::fs::read_to_string(common::root().join("examples/seed003_1d.cnn"))
+        .expect("example")
+        .replace(
+            "method patterns(enumeration = exact)",
+            "method patterns(enumeration = exact, merge = false)",
+        )
+        .replace(
+            "\"data/seed003_1d.csv\"",
+            "\"examples/data/seed003_1d.csv\"",
+        );
+    assert!(text.contains("merge = false"));
+    let r = train(&text, "patterns");
+    let p = r.patterns.as_ref().expect("pattern info");
+    assert_eq!((p.neurons, p.merged_neurons), (18, 12));
+    assert_eq!(r.widths, vec![1, 12, 1]);
+    assert!(rel(r.objective.expect("solved"), 8.769406953e-4) < 1e-6);
+    assert!(rel(r.network_objective.expect("forward"), 8.769406953e-4) < 1e-6);
+}
