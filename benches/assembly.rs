@@ -1,4 +1,4 @@
-//! Canonicalization and assembly throughput on a pattern-like group lasso (METHODS §4):
+//! Canonicalization and assembly throughput on a pattern-like group lasso (Pilanci & Ergen 2020; docs/PATTERNS.md):
 //!
 //! ```text
 //! min ½‖Σᵢ DᵢX(vᵢ − wᵢ) − y‖² + β Σᵢ (‖vᵢ‖₂ + ‖wᵢ‖₂)   s.t.  (2Dᵢ − I)X vᵢ ≥ 0, (2Dᵢ − I)X wᵢ ≥ 0

@@ -270,13 +270,24 @@ fn render_one(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
         )
         .with_code(d.code)
         .with_message(&d.message);
-    for l in &d.labels {
-        let mut label = ALabel::new((name(l.span.src), char_range(sources, l.span)));
+    // Labels line by line, the primary's file first and the primary first on its line: ariadne
+    // starts a new block (headed by the primary's `line:col` when in the same file) whenever a
+    // label is above the one before.
+    let line = |sp: Span| {
+        let text = sources.get(sp.src).text.as_bytes();
+        let end = (sp.start as usize).min(text.len());
+        text[..end].iter().filter(|&&b| b == b'\n').count()
+    };
+    let mut labels: Vec<&Label> = d.labels.iter().collect();
+    labels.sort_by_key(|l| {
+        let same = l.span.src == primary.src;
+        (!same, l.span.src, line(l.span), !l.primary, l.span.start)
+    });
+    for (order, l) in labels.into_iter().enumerate() {
+        let mut label = ALabel::new((name(l.span.src), char_range(sources, l.span)))
+            .with_order(i32::try_from(order).unwrap_or(i32::MAX));
         if !l.message.is_empty() {
             label = label.with_message(&l.message);
-        }
-        if l.primary {
-            label = label.with_order(-1);
         }
         report = report.with_label(label);
     }

@@ -36,7 +36,7 @@ enum Command {
         /// The method to use (default: the first one the model declares).
         #[arg(long)]
         method: Option<String>,
-        /// Write the trained weights here (JSON), only after a successful solve.
+        /// Write the trained weights here (JSON), only after an optimal or almost optimal solve.
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Print the report as one JSON object instead of text.

@@ -504,3 +504,72 @@ fn reports_and_exit_codes() {
     assert_eq!(o.status, Status::DualInfeasible);
     assert_eq!(cbf::exit_code(o.status), cbf::EXIT_UNBOUNDED);
 }
+
+/// `cnnc solve`'s exit codes as README.md lists them, through the binary: 0 solved, 1 bad file,
+/// 3 infeasible, 4 unbounded, 6 no back end can solve it (each with what it prints).
+#[test]
+fn cli_solve_exit_codes() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let run = |path: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cnnc"))
+            .arg("solve")
+            .arg(path)
+            .args(["--report", "json"])
+            .output()
+            .expect("cnnc runs")
+    };
+    let write = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    };
+    let cases: Vec<(PathBuf, i32, &str, &str)> = vec![
+        (dir("examples").join("lp_sequence.cbf"), 0, "optimal", ""),
+        (
+            dir("bad").join("truncated.cbf"),
+            1,
+            "",
+            "[E0704] Error: `ACOORD` declares 3 body lines but only 2 follow",
+        ),
+        (tmp.path().join("missing.cbf"), 1, "", "[E0001]"),
+        (
+            write(
+                "infeasible.cbf",
+                "VER\n3\nOBJSENSE\nMIN\nVAR\n1 1\nF 1\nCON\n2 1\nL+ 2\n\
+                 ACOORD\n2\n0 0 1\n1 0 -1\nBCOORD\n2\n0 -1\n1 -1\n",
+            ),
+            3,
+            "primal infeasible",
+            "E0911",
+        ),
+        (
+            write(
+                "unbounded.cbf",
+                "VER\n3\nOBJSENSE\nMIN\nVAR\n1 1\nF 1\nOBJACOORD\n1\n0 1\n",
+            ),
+            4,
+            "dual infeasible (unbounded)",
+            "E0912",
+        ),
+        // Integers with a second-order cone: neither Clarabel nor the MILP back end takes it.
+        (dir("examples").join("mwe.cbf"), 6, "cannot_solve", "E0906"),
+    ];
+    for (path, code, status, stderr_has) in cases {
+        let out = run(&path);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}: {stderr}",
+            path.display()
+        );
+        assert!(stderr.contains(stderr_has), "{}: {stderr}", path.display());
+        if status.is_empty() {
+            assert!(out.stdout.is_empty(), "{}: no report", path.display());
+        } else {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+            assert_eq!(v["status"], status, "{}", path.display());
+            assert_eq!(v["objective"].is_number(), code == 0, "{}", path.display());
+        }
+    }
+}

@@ -15,8 +15,29 @@ fn bad() {
             Ok(_) => panic!("{} was accepted, but is a bad-input case", path.display()),
             Err(e) => e,
         };
+        assert_one_block_per_file(&rendered);
         insta::assert_snapshot!(format!("{source}\n----- diagnostics -----\n{rendered}"));
     });
+}
+
+/// Within one diagnostic, each file's labels are in one block: a second block header (`├─[`)
+/// for a file already shown would carry the primary's `line:col` above other lines.
+fn assert_one_block_per_file(rendered: &str) {
+    let mut files: Vec<&str> = Vec::new();
+    for line in rendered.lines() {
+        if line.contains("Error") && !line.trim_start().starts_with('│') {
+            files.clear(); // a new diagnostic
+        }
+        let header = line.split_once("╭─[ ").or_else(|| line.split_once("├─[ "));
+        if let Some((_, rest)) = header {
+            let file = rest.split(':').next().unwrap_or_default();
+            assert!(
+                !files.contains(&file),
+                "a second block for {file}:\n{rendered}"
+            );
+            files.push(file);
+        }
+    }
 }
 
 #[test]

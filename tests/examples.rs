@@ -143,17 +143,75 @@ fn convex_model_exports_and_solves() {
             "{emit}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(
-            std::fs::metadata(&path).expect("written").len() > 100,
-            "{emit} output is empty"
-        );
     }
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("l1.json")).expect("json"))
-            .expect("valid JSON");
-    for key in ["P", "q", "A", "b", "cones"] {
-        assert!(json.get(key).is_some(), "JSON export lacks `{key}`");
-    }
+    let read = |emit: &str| {
+        std::fs::read_to_string(dir.path().join(format!("l1.{emit}"))).expect("written")
+    };
+    // The sizes, counted from examples/l1_regression.cnn: columns w (3), b, t (30) for the
+    // residuals and t (3) for ‖w‖₁: 37. Rows: the box on w (6 rows of 1 non-zero), ±r ≤ t for
+    // 30 residuals (60 rows of 5: w, b, t), ±w ≤ t (6 rows of 2) and Σ t ≤ 3 (1 row of 3):
+    // 73 rows, 6 + 300 + 12 + 3 = 321 non-zeros.
+    let json: serde_json::Value = serde_json::from_str(&read("json")).expect("valid JSON");
+    let len = |v: &serde_json::Value| v.as_array().map_or(usize::MAX, Vec::len);
+    let (n, m) = (37, 73);
+    assert_eq!(
+        (json["A"]["m"].as_u64(), json["A"]["n"].as_u64()),
+        (Some(m as u64), Some(n as u64))
+    );
+    assert_eq!(len(&json["A"]["colptr"]), n + 1);
+    assert_eq!(json["A"]["colptr"][n].as_u64(), Some(321));
+    assert_eq!(len(&json["A"]["rowval"]), 321);
+    assert_eq!(len(&json["A"]["nzval"]), 321);
+    assert_eq!(len(&json["P"]["rowval"]), 0, "an LP");
+    assert_eq!(len(&json["q"]), n);
+    assert_eq!(len(&json["b"]), m);
+    let cone_rows: u64 = json["cones"]
+        .as_array()
+        .expect("cones")
+        .iter()
+        .map(|c| c["dim"].as_u64().expect("dim"))
+        .sum();
+    assert_eq!(cone_rows, m as u64);
+    // The objective Σ t: one 1 per residual, 30 in all.
+    assert_eq!(
+        json["q"]
+            .as_array()
+            .expect("q")
+            .iter()
+            .filter(|x| x.as_f64() == Some(1.0))
+            .count(),
+        30
+    );
+    // The text form states the same sizes.
+    let conic = read("conic");
+    assert_eq!(
+        conic.lines().next(),
+        Some("conic problem: 37 variables, 73 rows, 5 cone blocks, nnz(A) = 321, nnz(P) = 0")
+    );
+    // The LP: one row per cone row (all linear here), one bound per variable.
+    let lp = read("lp");
+    let rows = lp
+        .lines()
+        .filter(|l| l.starts_with(" c") && l.contains(':'))
+        .count();
+    let bounds = lp
+        .lines()
+        .filter(|l| l.ends_with(" free") || l.contains(" <= ") && !l.contains(':'))
+        .count();
+    assert_eq!((rows, bounds), (m, n), "{lp}");
+    assert_eq!(lp.lines().last(), Some("End"));
+    // The CBF file reads back to the same data as the JSON export.
+    let mut sources = cnnc::diag::SourceMap::new();
+    let back = cnnc::conic::cbf::read(&mut sources, "l1.cbf", read("cbf")).expect("reads back");
+    assert_eq!((back.num_vars(), back.num_rows()), (n, m));
+    assert_eq!(back.a.nnz(), 321);
+    let q: Vec<f64> = json["q"]
+        .as_array()
+        .expect("q")
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect();
+    assert_eq!(back.q, q);
     let cbf = dir.path().join("l1.cbf");
     let out = run(&["solve", cbf.to_str().expect("utf-8"), "--report", "json"]);
     assert_eq!(

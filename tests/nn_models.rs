@@ -69,7 +69,7 @@ fn the_objective_is_the_seed003_formula() {
 
 #[test]
 fn adam_never_beats_the_global_optimum_on_seed003() {
-    // shared/reference/README.md: convex optimum over all patterns (CVXPY 1.9.3 + Clarabel),
+    // docs/REFERENCE.md: convex optimum over all patterns (CVXPY 1.9.3 + Clarabel),
     // the global optimum of this non-convex objective.
     const OPTIMUM: f64 = 8.769406953e-4;
     for width in 1..=4 {

@@ -358,3 +358,46 @@ fn recovery_skips_blocks_below_the_threshold() {
         vec![0.0, 3.0]
     );
 }
+
+/// `prune` (what `train` applies after merging) on a network built by hand. On
+/// `x = [[1, 1], [2, 1], [−1, 1]]` the neurons contribute at most: `u = (1, 0), α = 2`: 4;
+/// `u = (−1, 0), α = 1e-12`: 1e-12; `u = (0, 1), α = −1`: 1; `u = (−1, −1), α = 5`: 0 (never
+/// active). The outputs are `(1, 3, −1 + 1e-12)`, so the scale is 3.
+#[test]
+fn prune_drops_neurons_by_their_largest_output() {
+    use cnnc::lower::patterns::{forward, prune, Network, PRUNE_RTOL};
+    let x = DMatrix::from_row_slice(3, 2, &[1.0, 1.0, 2.0, 1.0, -1.0, 1.0]);
+    let net = Network {
+        u: DMatrix::from_row_slice(4, 2, &[1.0, 0.0, -1.0, 0.0, 0.0, 1.0, -1.0, -1.0]),
+        alpha: DVector::from_vec(vec![2.0, 1e-12, -1.0, 5.0]),
+    };
+    // At the default 1e-9 (threshold 3e-9): the 1e-12 neuron and the dead one go.
+    let pruned = prune(&net, &x, PRUNE_RTOL);
+    assert_eq!(
+        pruned.u,
+        DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, 1.0])
+    );
+    assert_eq!(pruned.alpha.as_slice(), &[2.0, -1.0]);
+    // Each prediction moves by at most rtol · max|ŷ| per dropped neuron.
+    let (before, after) = (
+        forward(&x, &net.u, &net.alpha),
+        forward(&x, &pruned.u, &pruned.alpha),
+    );
+    assert_eq!(before.len(), 3);
+    assert!((before - &after).amax() <= 2.0 * PRUNE_RTOL * 3.0);
+    assert_eq!(after.as_slice(), &[1.0, 3.0, -1.0]);
+    // rtol 0 keeps every neuron that is ever active; a threshold equal to a contribution
+    // (1 = rtol · 3) drops it.
+    assert_eq!(prune(&net, &x, 0.0).width(), 3);
+    let strict = prune(&net, &x, 1.0 / 3.0);
+    assert_eq!(strict.alpha.as_slice(), &[2.0]);
+    // A network with no output at all loses every neuron, without a panic.
+    let silent = Network {
+        u: DMatrix::from_row_slice(1, 2, &[-1.0, -1.0]),
+        alpha: DVector::from_vec(vec![1.0]),
+    };
+    assert_eq!(
+        prune(&silent, &x.rows(0, 2).into_owned(), PRUNE_RTOL).width(),
+        0
+    );
+}

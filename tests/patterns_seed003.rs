@@ -1,5 +1,5 @@
 //! Seed 003 end to end: the group-lasso program over the exact patterns, built from the sparse
-//! blocks of `masked` and solved with Clarabel directly, against `shared/reference/README.md`
+//! blocks of `masked` and solved with Clarabel directly, against `docs/REFERENCE.md`
 //! (CVXPY 1.9.3 + Clarabel 0.11.1): optimum 8.769406953e-4, 6 neurons after merging, predictions [0.99972, −0.99996, 0.99961, −0.99960, 1.00022].
 
 #[path = "support/group_lasso.rs"]
@@ -42,6 +42,7 @@ fn seed003_convex_optimum_and_recovered_network_match_the_reference() {
 
     let predictions = forward(&x, &merged.u, &merged.alpha);
     let expected = [0.99972, -0.99996, 0.99961, -0.99960, 1.00022];
+    assert_eq!(predictions.len(), expected.len(), "{predictions}");
     for (got, want) in predictions.iter().zip(expected) {
         assert!((got - want).abs() <= 2e-5, "{predictions}");
     }

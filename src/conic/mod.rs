@@ -1,4 +1,4 @@
-//! The conic IR: the one problem form every training method ends in (METHODS §5).
+//! The conic IR: the one problem form every training method ends in.
 //!
 //! ```text
 //! minimize ½ xᵀPx + qᵀx + c   subject to   A x + s = b,  s ∈ K = K₁ × … × K_k

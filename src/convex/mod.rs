@@ -9,7 +9,7 @@
 //! curvature before `crate::conic::canon` turns it into the conic IR. A variable block occupies
 //! consecutive scalar columns, column-major, in the order blocks were added.
 //!
-//! A lowering builds its program like this (one pattern of the group lasso of METHODS §4, with
+//! A lowering builds its program like this (one pattern of the group lasso of docs/PATTERNS.md, with
 //! `D X` a row mask of the data, never an `n×n` matrix):
 //! ```
 //! use cnnc::convex::{csc_from_dense, Affine, Constraint, Expr, Program, VarSpec};

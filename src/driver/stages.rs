@@ -91,7 +91,10 @@ pub fn patterns_text(l: &Lowered) -> String {
             draws,
             seed,
         } => {
-            format!("sampled: {draws} draws, strategy {strategy:?}, seed {seed}")
+            format!(
+                "sampled: {draws} draws, strategy {}, seed {seed}",
+                strategy.name()
+            )
         }
     };
     let (n, d) = l.x.shape();

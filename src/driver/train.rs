@@ -315,6 +315,12 @@ fn train_patterns(
     let values = Values::new(&trained_model, vars)
         .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
     let mut notes = outcome.notes.clone();
+    if outcome.status == Status::AlmostOptimal {
+        notes.push(format!(
+            "{} met its tolerances only in part (almost optimal): the objective, network and slacks reported are those of the point it returned, and the weights are written; raise `max_iter` or loosen the `tol_*` settings of the solver block for an optimal solve",
+            outcome.backend.name()
+        ));
+    }
     if m > declared_width {
         notes.push(format!(
             "the optimum uses {m} hidden neurons, more than the {declared_width} declared: the trained network has {m} (a network of width {declared_width} cannot reach this optimum)"

@@ -8,7 +8,7 @@ use crate::model::{Atom, BiasMode, CmpOp, Constraint, DataPart, LayerParam, Mode
 use crate::syntax::ast::BinOp;
 
 /// The convex optimum of the seed003 problem over all activation patterns
-/// (shared/reference/README.md, computed with CVXPY 1.9.3 + Clarabel): the global optimum of
+/// (docs/REFERENCE.md, computed with CVXPY 1.9.3 + Clarabel 0.11.1): the global optimum of
 /// the non-convex objective below, for any width.
 const SEED003_OPTIMUM: f64 = 8.769406953e-4;
 
@@ -80,6 +80,56 @@ fn adam_stays_above_the_convex_optimum_on_seed003() {
         let again = super::eval::objective(&m, &r.values).expect("evaluates");
         assert_eq!(again, r.objective);
     }
+}
+
+/// A problem Adam can solve: least squares `½‖Xw − y‖²` through a one-layer network with a bias
+/// column, on seed003's data. The normal equations `XᵀX w = Xᵀy`, with `XᵀX = [[39, −1], [−1, 5]]`
+/// and `Xᵀy = (9, 1)`, give `w = (23, 24)/97` and the optimum `½(yᵀy − yᵀXw) = 127/97`. Adam must
+/// reach it from both sides of the check: not below (it is the minimum) and not above.
+#[test]
+fn adam_reaches_the_least_squares_optimum() {
+    let mut m = empty();
+    let x = DMatrix::from_column_slice(5, 1, &[-1.0, -5.0, 2.0, 0.0, 3.0]);
+    let y = DMatrix::from_column_slice(5, 1, &[1.0, -1.0, 1.0, -1.0, 1.0]);
+    let d = add_data(&mut m, x, y, false);
+    let net = add_net(&mut m, "net", 1, &[], 1, BiasMode::Column);
+    let fit = atom(
+        Atom::SumSquares,
+        vec![bin(
+            BinOp::Sub,
+            net_out(&m, net, data(&m, d, DataPart::X)),
+            data(&m, d, DataPart::Y),
+        )],
+    );
+    minimize(&mut m, bin(BinOp::Mul, num(0.5), fit));
+    let opts = AdamOptions {
+        lr: 1e-2,
+        epochs: 5000,
+        restarts: 2,
+        seed: 1,
+    };
+    let r = train(&m, &opts).expect("trains");
+    let optimum = 127.0 / 97.0;
+    assert!(
+        (r.objective - optimum).abs() <= 1e-9 * optimum,
+        "objective {} vs {optimum}",
+        r.objective
+    );
+    let LayerParam::Var(w) = m.networks[net.0].layers[0].weight else {
+        panic!("a trainable layer")
+    };
+    let got = r.values.get(w);
+    assert_eq!(got.shape(), (1, 2));
+    for (g, want) in got.iter().zip([23.0 / 97.0, 24.0 / 97.0]) {
+        assert!((g - want).abs() < 1e-5, "weights {got}");
+    }
+    // A single step is far from it.
+    let one = train(&m, &AdamOptions { epochs: 1, ..opts }).expect("trains");
+    assert!(
+        one.objective > optimum * 1.01,
+        "one step: {}",
+        one.objective
+    );
 }
 
 #[test]

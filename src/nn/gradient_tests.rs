@@ -308,3 +308,140 @@ fn closed_form_activations_agree_with_their_dc_definitions() {
         ActivationFn::Dc { .. }
     ));
 }
+
+/// Values and gradients against independent closed forms (the finite-difference checks above
+/// only compare the evaluator with itself).
+#[test]
+fn atom_values_match_closed_forms() {
+    use crate::model::VarId;
+    let mut m = empty();
+    add_var(&mut m, "A", vec![2, 2]);
+    add_var(&mut m, "B", vec![3, 2]);
+    add_var(&mut m, "u", vec![3]);
+    add_var(&mut m, "s", vec![]);
+    add_var(&mut m, "L", vec![2, 2]);
+    add_var(&mut m, "z", vec![4]);
+    let (l2, l3) = (2f64.ln(), 3f64.ln());
+    let at = Values::new(
+        &m,
+        vec![
+            DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]),
+            DMatrix::from_row_slice(3, 2, &[3.0, 0.0, 0.0, -4.0, 0.0, 0.0]),
+            DMatrix::from_column_slice(3, 1, &[1.0, -2.0, 2.0]),
+            DMatrix::from_element(1, 1, 3.0),
+            DMatrix::from_row_slice(2, 2, &[0.0, l2, l3, 4f64.ln()]),
+            DMatrix::from_column_slice(4, 1, &[-l3, 0.0, 2.0, -40.0]),
+        ],
+    )
+    .expect("shapes match");
+    let v = |i: usize| var(&m, VarId(i));
+    let scalar = |e: Expr| {
+        let r = value(&m, &e, &at).expect("evaluates");
+        assert_eq!(r.shape(), (1, 1));
+        r[(0, 0)]
+    };
+    // A = [[1, 2], [3, 4]]: σ₁² + σ₂² = ‖A‖²_F = 30 and σ₁σ₂ = |det A| = 2, so
+    // ‖A‖_* = √(30 + 2·2) = √34 and σ_max = √(15 + √(15² − 4)) = √(15 + √221).
+    let cases = [
+        (
+            "nuclear_norm(A)",
+            atom(Atom::NuclearNorm, vec![v(0)]),
+            34f64.sqrt(),
+        ),
+        (
+            "sigma_max(A)",
+            atom(Atom::SigmaMax, vec![v(0)]),
+            (15.0 + 221f64.sqrt()).sqrt(),
+        ),
+        // B has singular values 4 and 3 (a scaled permutation of the identity's columns).
+        ("nuclear_norm(B)", atom(Atom::NuclearNorm, vec![v(1)]), 7.0),
+        ("sigma_max(B)", atom(Atom::SigmaMax, vec![v(1)]), 4.0),
+        // ‖u‖² / s = 9 / 3.
+        (
+            "quad_over_lin(u, s)",
+            atom(Atom::QuadOverLin, vec![v(2), v(3)]),
+            3.0,
+        ),
+        // log(1 + 2 + 3 + 4).
+        (
+            "log_sum_exp(L)",
+            atom(Atom::LogSumExp, vec![v(4)]),
+            10f64.ln(),
+        ),
+        // log(e^1000 + e^1000) = 1000 + log 2 (no overflow).
+        (
+            "log_sum_exp(1000 + A - A)",
+            atom(
+                Atom::LogSumExp,
+                vec![bin(BinOp::Add, num(1000.0), bin(BinOp::Sub, v(0), v(0)))],
+            ),
+            1000.0 + 4f64.ln(),
+        ),
+    ];
+    for (name, e, want) in cases {
+        let got = scalar(e);
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+            "{name}: {got} vs {want}"
+        );
+    }
+    // Gradients in closed form: softmax for log_sum_exp, (2u/s, −‖u‖²/s²) for quad_over_lin,
+    // U Vᵀ for the nuclear norm and u₁v₁ᵀ for σ_max (B = [[3, 0], [0, −4], [0, 0]]).
+    let grad = |e: Expr, of: usize| {
+        let (_, g) = value_and_gradient(&m, &e, &at).expect("evaluates");
+        g.get(VarId(of)).clone()
+    };
+    let gradients = [
+        (
+            "∇ log_sum_exp(L)",
+            grad(atom(Atom::LogSumExp, vec![v(4)]), 4),
+            DMatrix::from_row_slice(2, 2, &[0.1, 0.2, 0.3, 0.4]),
+        ),
+        (
+            "∇u quad_over_lin(u, s)",
+            grad(atom(Atom::QuadOverLin, vec![v(2), v(3)]), 2),
+            DMatrix::from_column_slice(3, 1, &[2.0 / 3.0, -4.0 / 3.0, 4.0 / 3.0]),
+        ),
+        (
+            "∇s quad_over_lin(u, s)",
+            grad(atom(Atom::QuadOverLin, vec![v(2), v(3)]), 3),
+            DMatrix::from_element(1, 1, -1.0),
+        ),
+        (
+            "∇ nuclear_norm(B)",
+            grad(atom(Atom::NuclearNorm, vec![v(1)]), 1),
+            DMatrix::from_row_slice(3, 2, &[1.0, 0.0, 0.0, -1.0, 0.0, 0.0]),
+        ),
+        (
+            "∇ sigma_max(B)",
+            grad(atom(Atom::SigmaMax, vec![v(1)]), 1),
+            DMatrix::from_row_slice(3, 2, &[0.0, 0.0, 0.0, -1.0, 0.0, 0.0]),
+        ),
+    ];
+    for (name, got, want) in gradients {
+        assert_eq!(got.shape(), want.shape(), "{name}");
+        assert!((&got - &want).amax() <= 1e-12, "{name}: {got} vs {want}");
+    }
+    // sigmoid_hbar: 1/(1 + e^−z) for z ≤ 0, z/4 + 1/2 above: at −ln 3, 0, 2, −40.
+    let h = value(&m, &atom(Atom::SigmoidHbar, vec![v(5)]), &at).expect("evaluates");
+    let want = [0.25, 0.5, 1.0, 1.0 / (1.0 + 40f64.exp())];
+    assert_eq!(h.len(), want.len());
+    for (k, (got, w)) in h.iter().zip(want).enumerate() {
+        assert!(
+            (got - w).abs() <= 1e-15 + 1e-12 * w,
+            "sigmoid_hbar entry {k}: {got} vs {w}"
+        );
+    }
+    // Its derivative: s(1 − s) = 3/16 at −ln 3, 1/4 at 0 and above.
+    let g = grad(
+        atom(Atom::Sum, vec![atom(Atom::SigmoidHbar, vec![v(5)])]),
+        5,
+    );
+    for (k, w) in [0.1875, 0.25, 0.25].iter().enumerate() {
+        assert!(
+            (g[k] - w).abs() <= 1e-12,
+            "sigmoid_hbar' entry {k}: {}",
+            g[k]
+        );
+    }
+}

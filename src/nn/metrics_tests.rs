@@ -146,6 +146,7 @@ fn slacks_of_every_relation() {
         ("sum", 0.25 - 2.0, 0), // s − Σu
         ("log", f64::NEG_INFINITY, 0),
     ];
+    assert_eq!(got.len(), want.len(), "one slack per constraint: {got:?}");
     for ((name, slack, worst), (wn, ws, ww)) in got.iter().zip(want) {
         assert_eq!((name.as_str(), *slack, *worst), (wn, ws, ww));
     }

@@ -127,6 +127,8 @@ impl Outcome {
                     "the constraints cannot all hold: the problem is infeasible",
                 );
                 let mut first = true;
+                // One label per constraint, however many of its cone blocks the certificate uses.
+                let mut labelled: Vec<String> = Vec::new();
                 for &b in &self.infeasible_blocks {
                     let Some(o) = p.origins.get(b) else { continue };
                     let Some(span) = o.span else { continue };
@@ -135,6 +137,10 @@ impl Outcome {
                     } else {
                         o.label.clone()
                     };
+                    if labelled.contains(&msg) {
+                        continue;
+                    }
+                    labelled.push(msg.clone());
                     d = if first {
                         d.with_primary(span, msg)
                     } else {

@@ -1,4 +1,4 @@
-//! Canonicalization: a checked [`Program`] becomes a [`ConicProblem`] (METHODS §5).
+//! Canonicalization: a checked [`Program`] becomes a [`ConicProblem`].
 //!
 //! Each expression is replaced by an affine expression `t` of the same shape plus cone rows:
 //! `t = f` for affine nodes, `t ≥ f` (epigraph) for convex atoms and `t ≤ f` (hypograph) for

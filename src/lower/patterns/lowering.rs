@@ -1,5 +1,5 @@
 //! The pattern lowering: a model whose network is two-layer ReLU becomes the convex group lasso
-//! of [`super`] (METHODS §4), one scalar sub-network per output.
+//! of [`super`] (Pilanci & Ergen 2020; docs/PATTERNS.md), one scalar sub-network per output.
 //!
 //! The network's output on its training data, `net(train.x)` (n×k), becomes the affine
 //! `ŷ_{:,c} = Σ_i D_i X (v_{i,c} − w_{i,c})` (plus a free output bias when the last layer has one),

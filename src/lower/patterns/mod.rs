@@ -1,5 +1,5 @@
 //! Hyperplane activation patterns for the exact convex program of two-layer ReLU networks
-//! (Pilanci & Ergen 2020; METHODS §4).
+//! (Pilanci & Ergen 2020; docs/PATTERNS.md, docs/REFERENCE.md).
 //!
 //! A pattern is `D = diag(1[X g ≥ 0])` for some `g`; with the distinct non-empty patterns
 //! `D_1..D_P` of the data `X` (n×d, bias column included), the network

@@ -35,6 +35,16 @@ pub enum Strategy {
     Data,
 }
 
+impl Strategy {
+    /// The word the model writes for it: `strategy = gaussian` or `strategy = data_aware`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Gaussian => "gaussian",
+            Strategy::Data => "data_aware",
+        }
+    }
+}
+
 /// Rounds of fresh random directions used to break ties before a tied sample is called active.
 const TIE_ROUNDS: usize = 16;
 
