@@ -202,7 +202,15 @@ impl<'m> Context<'m> {
         } else {
             out
         };
-        Ok(out.with_span(e.span))
+        // Messages name a sub-expression by the text the user wrote.
+        let out = out.with_span(e.span);
+        Ok(match out.node {
+            Node::Linear(..) if out.label.is_none() => {
+                let text = self.text(e);
+                out.with_label(text)
+            }
+            _ => out,
+        })
     }
 
     fn text(&self, e: &model::Expr) -> String {
@@ -523,6 +531,30 @@ pub fn program(
             program: cx.prog,
             vars: cx.vars,
         })
+    } else {
+        Err(errs)
+    }
+}
+
+/// Checks that `model` is convex as far as it can be before a training method runs (what
+/// `cnnc check` reports): every network output and weight vector stands for a new free
+/// variable, since a method's lowering makes it an affine expression in new variables (the
+/// pattern method does exactly that); everything else is translated and checked as written.
+pub fn check_convexity(model: &Model, sources: &SourceMap) -> Result<(), Vec<Diagnostic>> {
+    let mut hook = |e: &model::Expr, cx: &mut Context<'_>| match e.kind {
+        ExprKind::NetOut(..) | ExprKind::Weights(_) => {
+            let (rows, cols) = dims(&e.shape);
+            let v = cx
+                .prog
+                .add_var(VarSpec::new(cx.text(e), rows, cols).span(e.span));
+            Some(Ok(cx.prog.var_expr(v)))
+        }
+        _ => None,
+    };
+    let t = program(model, sources, &mut hook)?;
+    let errs = super::dcp::check(&t.program);
+    if errs.is_empty() {
+        Ok(())
     } else {
         Err(errs)
     }
