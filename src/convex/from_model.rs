@@ -202,6 +202,15 @@ impl<'m> Context<'m> {
         } else {
             out
         };
+        if !finite(&out) {
+            return Err(vec![Diagnostic::error(
+                "E0321",
+                format!("`{}` has a value that is not a finite number", self.text(e)),
+            )
+            .with_primary(e.span, "not finite")
+            .with_note("its numbers (data, constants and their products) overflow a 64-bit float")
+            .with_help("rescale the model so that its numbers are finite")]);
+        }
         // Messages name a sub-expression by the text the user wrote.
         let out = out.with_span(e.span);
         Ok(match out.node {
@@ -362,6 +371,20 @@ impl<'m> Context<'m> {
             }
         }
         Ok(ex.with_label(self.text(e)))
+    }
+}
+
+/// Whether the numbers a node holds itself (an affine expression's coefficients and constants,
+/// a scaling's factor) are finite; its children were checked when they were translated.
+fn finite(e: &Expr) -> bool {
+    match &e.node {
+        Node::Affine(a) => (0..a.len()).all(|k| {
+            let (_, coefs, c) = a.entry(k);
+            c.is_finite() && coefs.iter().all(|v| v.is_finite())
+        }),
+        Node::Linear(LinOp::Scale(c), _) => c.is_finite(),
+        Node::Linear(LinOp::MulElem(d), _) => d.iter().all(|v| v.is_finite()),
+        _ => true,
     }
 }
 
