@@ -273,6 +273,7 @@ impl<'a> Checker<'a> {
         }
         if let Some((def, _)) = self.names.get(n) {
             return Some(match def {
+                Def::Failed => return None,
                 Def::Const(i) => {
                     let c = &self.model.constants[*i];
                     Value::Expr(Expr {
@@ -684,6 +685,9 @@ impl<'a> Checker<'a> {
             self.error_in_call(d);
             return None;
         };
+        if env.get(name).is_none() && matches!(self.names.get(name), Some((Def::Failed, _))) {
+            return None;
+        }
         let bound = env.get(name).cloned().or_else(|| {
             self.names.get(name).map(|(def, _)| match def {
                 Def::Fn(f) => Value::Func(f),
