@@ -513,7 +513,7 @@ impl<'a> Checker<'a> {
         if let Some(prev) = self.model.methods.iter().find(|m| m.kind == *kind) {
             let d = Diagnostic::error("E0203", format!("method `{}` is declared twice", name.name))
                 .with_primary(name.span, "declared again here")
-                .with_label(prev.span, "first declared here");
+                .with_label(prev.span.unwrap_or(name.span), "first declared here");
             self.error(d);
             return;
         }
@@ -524,7 +524,7 @@ impl<'a> Checker<'a> {
         self.model.methods.push(model::Method {
             kind: *kind,
             options,
-            span,
+            span: Some(span),
         });
     }
 
