@@ -316,3 +316,30 @@ fn malformed_files_are_refused_with_their_path() {
         assert!(err.contains(want), "{err}");
     }
 }
+
+#[test]
+fn a_loaded_network_takes_the_model_s_activations() {
+    let dir = folder(&[
+        ("d.csv", DATA),
+        ("u.cnn", &model("d.csv", "x1, x2", "target = y", "my_abs")),
+    ]);
+    train(dir.path(), "u.cnn", "w.json");
+    let query = "network t = load(\"w.json\")\nvar x[1, 2] in [-1, 1]\nmaximize sum(t(x))\n";
+    let with = format!("activation my_abs(z) = dc(abs(z), 0)\n{query}");
+    let decay = "network t = load(\"w.json\")\nminimize sum_squares(weights(t))\n";
+    std::fs::write(dir.path().join("with.cnn"), with).expect("writes");
+    std::fs::write(dir.path().join("without.cnn"), query).expect("writes");
+    std::fs::write(dir.path().join("decay.cnn"), decay).expect("writes");
+    let out = cnnc(dir.path(), &["check", "with.cnn"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = cnnc(dir.path(), &["check", "without.cnn"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unknown activation `my_abs`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cnnc(dir.path(), &["check", "decay.cnn"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("E0314"), "{}", stderr(&out));
+}
