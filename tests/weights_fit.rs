@@ -326,7 +326,8 @@ fn a_loaded_network_takes_the_model_s_activations() {
     train(dir.path(), "u.cnn", "w.json");
     let query = "network t = load(\"w.json\")\nvar x[1, 2] in [-1, 1]\nmaximize sum(t(x))\n";
     let with = format!("activation my_abs(z) = dc(abs(z), 0)\n{query}");
-    let decay = "network t = load(\"w.json\")\nminimize sum_squares(weights(t))\n";
+    let decay = "activation my_abs(z) = dc(abs(z), 0)\nnetwork t = load(\"w.json\")\n\
+                 minimize sum_squares(weights(t))\n";
     std::fs::write(dir.path().join("with.cnn"), with).expect("writes");
     std::fs::write(dir.path().join("without.cnn"), query).expect("writes");
     std::fs::write(dir.path().join("decay.cnn"), decay).expect("writes");
