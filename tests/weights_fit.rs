@@ -344,3 +344,35 @@ fn a_loaded_network_takes_the_model_s_activations() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("E0314"), "{}", stderr(&out));
 }
+
+#[test]
+fn without_feature_names_columns_are_taken_in_order() {
+    let one = "x1,y\n1,1\n0,-1\n-1,0.5\n2,2\n0.5,-0.5\n";
+    let dir = folder(&[
+        ("d.csv", DATA),
+        ("one.csv", one),
+        ("a.cnn", &model("d.csv", "x1, x2", "target = y", "relu")),
+        ("b.cnn", &model("d.csv", "x2, x1", "target = y", "relu")),
+        ("one.cnn", &model("one.csv", "x1", "target = y", "relu")),
+    ]);
+    train(dir.path(), "a.cnn", "w.json");
+    let mut w = read_json(&dir.path().join("w.json"));
+    w["feature_names"] = serde_json::json!([]);
+    std::fs::write(dir.path().join("nameless.json"), w.to_string()).expect("writes");
+    // In order: `b.cnn` declares [x2, x1], so its first column feeds the input trained on x1.
+    let swapped: Vec<f64> = ROWS
+        .iter()
+        .map(|r| forward(&w, &[r[1], r[0]], relu_or_identity))
+        .collect();
+    let got = eval_outputs(dir.path(), "b.cnn", "nameless.json");
+    assert_eq!(got.len(), swapped.len());
+    for (p, r) in got.iter().zip(&swapped) {
+        assert!((p - r).abs() <= 1e-12 * (1.0 + r.abs()), "{p} vs {r}");
+    }
+    let err = eval_error(dir.path(), "one.cnn", "nameless.json");
+    assert!(err.contains("E1106"), "{err}");
+    assert!(
+        err.contains("the network in `nameless.json` takes 2 features, data `train` has 1"),
+        "{err}"
+    );
+}
