@@ -2,7 +2,10 @@
 //! CSV and metrics on the training and test rows.
 //!
 //! The weights file records the standardization used in training, so the network takes raw
-//! features: data the model standardized are mapped back to raw values first.
+//! features: data the model standardized are mapped back to raw values first. The file must fit
+//! the data: features are matched by name (E1106 names the missing and the extra columns),
+//! targets by kind, names and count (E1107), activations are resolved against the model's own
+//! first, and a prediction that is not finite is an error (E1108).
 
 use std::fmt::Write as _;
 
