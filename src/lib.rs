@@ -28,10 +28,17 @@ use std::path::Path;
 
 use diag::{Diagnostic, SourceId, SourceMap};
 
-/// Reads a model file into the source map, under the name it was given by.
+/// Reads a model file into the source map, under the name it was given by. A UTF-8 byte-order
+/// mark (which some Windows editors write) is dropped, so spans count from the first character.
 pub fn read_model(sources: &mut SourceMap, path: &Path) -> Result<SourceId, Vec<Diagnostic>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok(sources.add(path.display().to_string(), Some(path), text)),
+        Ok(text) => {
+            let text = match text.strip_prefix('\u{feff}') {
+                Some(rest) => rest.to_string(),
+                None => text,
+            };
+            Ok(sources.add(path.display().to_string(), Some(path), text))
+        }
         Err(e) => Err(vec![Diagnostic::error(
             "E0001",
             format!("cannot read model file `{}`: {e}", path.display()),

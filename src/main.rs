@@ -303,7 +303,10 @@ fn frontend(
 }
 
 fn check(input: &Input) -> Result<(), Failed> {
-    let (_, _, model) = frontend(input)?;
+    let (sources, _, model) = frontend(input)?;
+    if let Err(d) = cnnc::convex::from_model::check_convexity(&model, &sources) {
+        return Err(Failed(sources, d));
+    }
     eprint(&format!(
         "{}: ok ({} data, {} network{}, {} variable{}, {} constraint{})\n",
         input.file.display(),
@@ -513,7 +516,13 @@ fn compile(
                         Format::Json => to_json(&stages::patterns_json(l, &model)),
                     }
                 }
-                Emit::Convex => cnnc::convex::print::print(&program.translation().program),
+                Emit::Convex => {
+                    let errs = cnnc::convex::dcp::check(&program.translation().program);
+                    if !errs.is_empty() {
+                        return Err(Failed(sources, errs));
+                    }
+                    cnnc::convex::print::print(&program.translation().program)
+                }
                 _ => {
                     let p = match stages::conic(&program) {
                         Ok((p, _)) => p,

@@ -163,15 +163,49 @@ enum Mono {
     None,
 }
 
-/// Display text of an expression for messages.
+/// Display text of an expression for messages: its source text in backticks where it is known
+/// (`` `norm2(w)` ``, `` `-norm2(w)` `` for a negation), else a noun phrase without an article
+/// (`sum of entries`), so that "the concave …" reads as a sentence either way.
 fn show(e: &Expr) -> String {
-    match (&e.label, &e.node) {
-        (Some(l), _) => format!("`{l}`"),
-        (None, Node::Atom(a, _)) => format!("`{}(…)`", a.name()),
-        (None, Node::Affine(_)) => "an affine expression".into(),
-        (None, Node::Linear(op, _)) => format!("a {}", op.name()),
-        (None, Node::Product(..)) => "a product".into(),
-        (None, Node::Invalid(..)) => "an expression".into(),
+    match code(e) {
+        Some(c) => format!("`{c}`"),
+        None => match &e.node {
+            Node::Affine(_) => "affine expression".into(),
+            Node::Linear(op, _) => op.name().into(),
+            Node::Product(..) => "product".into(),
+            Node::Atom(..) | Node::Invalid(..) => "expression".into(),
+        },
+    }
+}
+
+/// The text of an expression: its label, an atom's name, or a sum or scaling of such texts.
+fn code(e: &Expr) -> Option<String> {
+    if let Some(l) = &e.label {
+        return Some(l.clone());
+    }
+    match &e.node {
+        Node::Atom(a, _) => Some(format!("{}(…)", a.name())),
+        Node::Linear(LinOp::Scale(c), args) if args.len() == 1 => {
+            let inner = code(&args[0])?;
+            Some(if *c == -1.0 {
+                format!("-{inner}")
+            } else {
+                format!("{c} * {inner}")
+            })
+        }
+        Node::Linear(LinOp::Add, args) => {
+            let mut out = String::new();
+            for (i, a) in args.iter().enumerate() {
+                let t = code(a)?;
+                match (i, t.strip_prefix('-')) {
+                    (0, _) => out.push_str(&t),
+                    (_, Some(rest)) => out.push_str(&format!(" - {rest}")),
+                    (_, None) => out.push_str(&format!(" + {t}")),
+                }
+            }
+            Some(out)
+        }
+        _ => None,
     }
 }
 
@@ -306,7 +340,7 @@ impl<'p> Analyzer<'p> {
                         code: "E0601",
                         span: e.span,
                         message: format!(
-                            "{} of the {} expression {}: neither convex nor concave",
+                            "{} of the {} {}: neither convex nor concave",
                             what,
                             inner.curvature.word(),
                             show(&args[0])
@@ -561,7 +595,7 @@ pub fn check(prog: &Program) -> Vec<Diagnostic> {
                     let mut d = Diagnostic::error(
                         "E0603",
                         format!(
-                            "{verb} the {} expression {}: the objective must be {want}",
+                            "{verb} the {} {}: the objective must be {want}",
                             info.curvature.word(),
                             show(&obj.expr)
                         ),

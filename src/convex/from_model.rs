@@ -202,7 +202,24 @@ impl<'m> Context<'m> {
         } else {
             out
         };
-        Ok(out.with_span(e.span))
+        if !finite(&out) {
+            return Err(vec![Diagnostic::error(
+                "E0321",
+                format!("`{}` has a value that is not a finite number", self.text(e)),
+            )
+            .with_primary(e.span, "not finite")
+            .with_note("its numbers (data, constants and their products) overflow a 64-bit float")
+            .with_help("rescale the model so that its numbers are finite")]);
+        }
+        // Messages name a sub-expression by the text the user wrote.
+        let out = out.with_span(e.span);
+        Ok(match out.node {
+            Node::Linear(..) if out.label.is_none() => {
+                let text = self.text(e);
+                out.with_label(text)
+            }
+            _ => out,
+        })
     }
 
     fn text(&self, e: &model::Expr) -> String {
@@ -354,6 +371,20 @@ impl<'m> Context<'m> {
             }
         }
         Ok(ex.with_label(self.text(e)))
+    }
+}
+
+/// Whether the numbers a node holds itself (an affine expression's coefficients and constants,
+/// a scaling's factor) are finite; its children were checked when they were translated.
+fn finite(e: &Expr) -> bool {
+    match &e.node {
+        Node::Affine(a) => (0..a.len()).all(|k| {
+            let (_, coefs, c) = a.entry(k);
+            c.is_finite() && coefs.iter().all(|v| v.is_finite())
+        }),
+        Node::Linear(LinOp::Scale(c), _) => c.is_finite(),
+        Node::Linear(LinOp::MulElem(d), _) => d.iter().all(|v| v.is_finite()),
+        _ => true,
     }
 }
 
@@ -523,6 +554,30 @@ pub fn program(
             program: cx.prog,
             vars: cx.vars,
         })
+    } else {
+        Err(errs)
+    }
+}
+
+/// Checks that `model` is convex as far as it can be before a training method runs (what
+/// `cnnc check` reports): every network output and weight vector stands for a new free
+/// variable, since a method's lowering makes it an affine expression in new variables (the
+/// pattern method does exactly that); everything else is translated and checked as written.
+pub fn check_convexity(model: &Model, sources: &SourceMap) -> Result<(), Vec<Diagnostic>> {
+    let mut hook = |e: &model::Expr, cx: &mut Context<'_>| match e.kind {
+        ExprKind::NetOut(..) | ExprKind::Weights(_) => {
+            let (rows, cols) = dims(&e.shape);
+            let v = cx
+                .prog
+                .add_var(VarSpec::new(cx.text(e), rows, cols).span(e.span));
+            Some(Ok(cx.prog.var_expr(v)))
+        }
+        _ => None,
+    };
+    let t = program(model, sources, &mut hook)?;
+    let errs = super::dcp::check(&t.program);
+    if errs.is_empty() {
+        Ok(())
     } else {
         Err(errs)
     }

@@ -65,11 +65,10 @@ pub fn program(
         MethodKind::Patterns => {
             Ok(Program::Patterns(Box::new(lowering::lower(model, sources, m)?)))
         }
-        other => Err(vec![Diagnostic::error(
+        other => Err(vec![m.label(Diagnostic::error(
             "E1102",
             format!("method `{}` has no convex program to show in this version of cnnc", method_name(other)),
-        )
-        .with_primary(m.span, "no lowering yet")
+        ), true, "no lowering yet")
         .with_note("the pattern method lowers two-layer ReLU networks; a model without a network is lowered directly")]),
     }
 }

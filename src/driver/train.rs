@@ -179,16 +179,10 @@ pub fn method_or_default(model: &Model, name: &str) -> Result<Method, Vec<Diagno
         .into_iter()
         .filter_map(|(n, _, default)| Some((n.to_string(), default?)))
         .collect();
-    let span = model
-        .methods
-        .first()
-        .map(|m| m.span)
-        .or(model.objective.as_ref().map(|o| o.span))
-        .unwrap_or_default();
     Ok(Method {
         kind: *kind,
         options,
-        span,
+        span: None,
     })
 }
 
@@ -197,11 +191,10 @@ pub fn train(model: &Model, sources: &SourceMap, method: &Method) -> Result<Trai
     match method.kind {
         MethodKind::Patterns => train_patterns(model, sources, method),
         MethodKind::Adam => train_adam(model, method),
-        other => Err(TrainError::Invalid(vec![Diagnostic::error(
+        other => Err(TrainError::Invalid(vec![method.label(Diagnostic::error(
             "E1102",
             format!("method `{}` cannot train yet in this version of cnnc", method_name(other)),
-        )
-        .with_primary(method.span, "not available yet")
+        ), true, "not available yet")
         .with_note("available: patterns (two-layer ReLU networks, exact or sampled), adam (any network, local)")])),
     }
 }
@@ -391,11 +384,14 @@ fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
         .position(|n| n.input.is_some())
         .map(NetId)
         .ok_or_else(|| {
-            TrainError::Invalid(vec![Diagnostic::error(
-                "E1103",
-                "adam trains a network declared over data; the model has none",
-            )
-            .with_primary(method.span, "method declared here")])
+            TrainError::Invalid(vec![method.label(
+                Diagnostic::error(
+                    "E1103",
+                    "adam trains a network declared over data; the model has none",
+                ),
+                true,
+                "method declared here",
+            )])
         })?;
     let result =
         adam::train(model, &opts).map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;

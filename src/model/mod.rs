@@ -10,7 +10,7 @@ pub mod print;
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
-use crate::diag::Span;
+use crate::diag::{Diagnostic, Span};
 pub use crate::syntax::ast::{CmpOp, Sense};
 
 /// Index of a dataset in [`Model::datasets`].
@@ -547,15 +547,28 @@ pub struct Method {
     pub kind: MethodKind,
     /// Options, after defaults were filled in, in a fixed order.
     pub options: Vec<(String, OptionValue)>,
-    /// Declaration.
+    /// Declaration (`None` for a method the model does not declare, run with its defaults,
+    /// e.g. by `cnnc compare`).
     #[serde(skip)]
-    pub span: Span,
+    pub span: Option<Span>,
 }
 
 impl Method {
     /// An option's value (every documented option is present after checking).
     pub fn get(&self, name: &str) -> Option<&OptionValue> {
         self.options.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// `d` with `label` under the method's declaration (as the primary label when `primary`),
+    /// or, for a method the model does not declare, a note saying so.
+    pub fn label(&self, d: Diagnostic, primary: bool, label: &str) -> Diagnostic {
+        match (self.span, primary) {
+            (Some(s), true) => d.with_primary(s, label),
+            (Some(s), false) => d.with_label(s, label),
+            (None, _) => d.with_note(
+                "the model does not declare this method, so it runs with its default options",
+            ),
+        }
     }
 }
 

@@ -180,7 +180,7 @@ pub fn print_model(sources: &SourceMap, m: &Model) -> String {
                 crate::sema::options::method_name(meth.kind),
                 options(&meth.options)
             ),
-            Some(meth.span),
+            meth.span,
         );
     }
     let solver = format!("solver {}({})", m.solver.name, options(&m.solver.options));

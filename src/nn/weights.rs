@@ -26,6 +26,16 @@ pub const FORMAT: &str = "cnnc-weights";
 /// The schema version this build writes and reads.
 pub const VERSION: u32 = 1;
 
+/// Deserializes a field that may be `null` but must be present: without `deserialize_with`,
+/// serde would read a missing `Option` field as `None`.
+fn required<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d)
+}
+
 /// A weights file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,16 +47,20 @@ pub struct WeightsFile {
     /// The network's name in the model.
     pub network: String,
     /// The model file it was trained from.
+    #[serde(deserialize_with = "required")]
     pub model: Option<String>,
     /// The training method, e.g. `patterns`.
+    #[serde(deserialize_with = "required")]
     pub method: Option<String>,
     /// Input width.
     pub inputs: usize,
     /// Names of the input features (empty when unknown).
     pub feature_names: Vec<String>,
     /// Standardization applied to raw inputs before the first layer.
+    #[serde(deserialize_with = "required")]
     pub standardization: Option<Standardization>,
     /// What the outputs predict.
+    #[serde(deserialize_with = "required")]
     pub target: Option<Target>,
     /// Layers, input to output.
     pub layers: Vec<LayerRecord>,
@@ -94,6 +108,7 @@ pub struct LayerRecord {
     /// The weight matrix row by row (`outputs × columns` numbers).
     pub weights: Vec<f64>,
     /// The separate bias (`outputs` numbers), or `null`.
+    #[serde(deserialize_with = "required")]
     pub bias: Option<Vec<f64>>,
     /// Bias handling.
     pub bias_mode: BiasKind,
@@ -207,6 +222,20 @@ impl WeightsFile {
         if self.layers.is_empty() {
             return err("E0805", "the network has no layers".into());
         }
+        if self.inputs == 0 {
+            return err("E0805", "the network has 0 inputs".into());
+        }
+        if let Some(dup) = self
+            .feature_names
+            .iter()
+            .enumerate()
+            .find_map(|(i, n)| self.feature_names[..i].contains(n).then_some(n))
+        {
+            return err(
+                "E0805",
+                format!("the feature name `{dup}` appears more than once"),
+            );
+        }
         if !self.feature_names.is_empty() && self.feature_names.len() != self.inputs {
             return err(
                 "E0805",
@@ -243,6 +272,14 @@ impl WeightsFile {
             let n = i + 1;
             let [rows, cols] = l.shape;
             let extra = usize::from(l.bias_mode == BiasKind::Column);
+            if rows == 0 {
+                return err(
+                    "E0805",
+                    format!(
+                        "layer {n} has shape [{rows}, {cols}]: a layer needs at least one output"
+                    ),
+                );
+            }
             if cols != width + extra {
                 return err(
                     "E0805",
@@ -319,21 +356,34 @@ impl WeightsFile {
         Ok(())
     }
 
-    /// The numeric network, after [`WeightsFile::validate`]; activations must be library ones.
-    pub fn to_network(&self, file: &str) -> Result<DenseNet, Diagnostic> {
+    /// The numeric network, after [`WeightsFile::validate`]. Each layer's activation is looked
+    /// up with `defined` first (the activations of the model the file is used with, so a
+    /// user-defined activation such as `my_abs` means what the model says), then among the
+    /// library's closed forms.
+    pub fn to_network(
+        &self,
+        file: &str,
+        defined: impl Fn(&str) -> Option<ActivationFn>,
+    ) -> Result<DenseNet, Diagnostic> {
         self.validate(file)?;
         let mut layers = Vec::with_capacity(self.layers.len());
         for (i, l) in self.layers.iter().enumerate() {
-            let Some(activation) = ActivationFn::from_name(&l.activation) else {
+            let Some(activation) =
+                defined(&l.activation).or_else(|| ActivationFn::from_name(&l.activation))
+            else {
                 return Err(Diagnostic::error(
                     "E0807",
                     format!(
-                        "weights file `{file}`: layer {} has the unknown activation `{}`",
+                        "weights file `{file}`: layer {} has the activation `{}`, which the model does not define",
                         i + 1,
                         l.activation
                     ),
                 )
-                .with_note("known activations: identity, relu, leaky_relu, sigmoid, softplus"));
+                .with_note("library activations: identity, relu, leaky_relu, sigmoid, softplus")
+                .with_help(format!(
+                    "evaluate with the model the network was trained from, or define `activation {}(z) = ...` in it",
+                    l.activation
+                )));
             };
             layers.push(DenseLayer {
                 weight: l.weight_matrix(),

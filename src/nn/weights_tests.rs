@@ -46,7 +46,9 @@ fn round_trip_through_a_file() {
     // Only the weights file is left in the directory: no temporary file.
     assert_eq!(std::fs::read_dir(dir.path()).expect("lists").count(), 1);
     // The loaded network computes what the trained one computes, standardization included.
-    let loaded = back.to_network("net.weights.json").expect("network");
+    let loaded = back
+        .to_network("net.weights.json", |_| None)
+        .expect("network");
     let mut trained = DenseNet::from_model(&m, net, &values).expect("network");
     trained.standardization = m.datasets[0].standardization.clone();
     let raw = DMatrix::from_row_slice(2, 2, &[3.0, 0.25, -1.0, 2.0]);
@@ -72,7 +74,15 @@ fn error_of(text: &str) -> (String, String) {
     let d = read(&path, &mut SourceMap::new()).expect_err("must fail");
     (
         d.code.to_string(),
-        d.message.clone() + " | " + &d.notes.join(" | "),
+        d.message.clone()
+            + " | "
+            + &d.notes.join(" | ")
+            + " | "
+            + &d.labels
+                .iter()
+                .map(|l| l.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" | "),
     )
 }
 
@@ -141,6 +151,39 @@ fn reading_errors_name_the_file_and_the_problem() {
             good.replacen("-2.0,", "", 1),
             "layer 1 has 5 weights",
         ),
+        // Fields docs/WEIGHTS.md lists may be `null` but not missing.
+        (
+            "E0803",
+            good.replace("\"model\": \"test.cnn\",", ""),
+            "missing field `model`",
+        ),
+        (
+            "E0803",
+            good.replace("\"method\": null,", ""),
+            "missing field `method`",
+        ),
+        (
+            "E0803",
+            good.replacen("\"bias\": [-0.5, -0.25, 0.0],", "", 1),
+            "missing field `bias`",
+        ),
+        (
+            "E0805",
+            good.replacen("\"shape\": [3, 2]", "\"shape\": [0, 2]", 1),
+            "layer 1 has shape [0, 2]: a layer needs at least one output",
+        ),
+        (
+            "E0805",
+            good.replace("\"inputs\": 2,", "\"inputs\": 0,")
+                .replace("\"x0\",", "")
+                .replace("\"x1\"", ""),
+            "0 inputs",
+        ),
+        (
+            "E0805",
+            good.replace("\"x1\"", "\"x0\""),
+            "the feature name `x0` appears more than once",
+        ),
     ];
     for (code, text, want) in cases {
         let (got_code, msg) = error_of(&text);
@@ -178,7 +221,7 @@ fn unknown_activations_are_refused_when_building_the_network() {
     let (m, net, values) = small();
     let mut w = WeightsFile::from_network(&m, net, &values, None).expect("builds");
     w.layers[0].activation = "swish".into();
-    let d = w.to_network("w.json").expect_err("fails");
+    let d = w.to_network("w.json", |_| None).expect_err("fails");
     assert_eq!(d.code, "E0807");
     assert!(d.message.contains("swish"));
 }

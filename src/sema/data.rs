@@ -78,9 +78,12 @@ impl<'a> Checker<'a> {
                 None
             }
         };
-        if let Some(ds) = loaded {
-            self.model.datasets.push(ds);
-            self.declare(name, Def::Data(id));
+        match loaded {
+            Some(ds) => {
+                self.model.datasets.push(ds);
+                self.declare(name, Def::Data(id));
+            }
+            None => self.declare(name, Def::Failed),
         }
     }
 

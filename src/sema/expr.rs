@@ -221,6 +221,20 @@ impl<'a> Checker<'a> {
     /// Evaluates an expression. Errors are recorded; `None` means one was.
     pub(super) fn eval(&mut self, e: &ast::Expr, env: &Env<'a>) -> Option<Value<'a>> {
         match &e.kind {
+            ast::ExprKind::Number(x) if !x.is_finite() => {
+                let d = Diagnostic::error(
+                    "E0321",
+                    format!(
+                        "the number `{}` is too large for a 64-bit float",
+                        self.sources.slice(e.span)
+                    ),
+                )
+                .with_primary(e.span, "not a finite number")
+                .with_note(format!("the largest finite number is about {:e}", f64::MAX))
+                .with_help("rescale the model so that its numbers are finite");
+                self.error_in_call(d);
+                None
+            }
             ast::ExprKind::Number(x) => Some(Value::Expr(number(*x, e.span))),
             ast::ExprKind::Str(_) => {
                 let d = Diagnostic::error("E0307", "a string is not allowed here")
@@ -259,6 +273,7 @@ impl<'a> Checker<'a> {
         }
         if let Some((def, _)) = self.names.get(n) {
             return Some(match def {
+                Def::Failed => return None,
                 Def::Const(i) => {
                     let c = &self.model.constants[*i];
                     Value::Expr(Expr {
@@ -370,6 +385,30 @@ impl<'a> Checker<'a> {
                 BinOp::Pow => a.powf(b),
                 BinOp::MatMul => a * b,
             };
+            if !v.is_finite() {
+                let d = Diagnostic::error(
+                    "E0321",
+                    format!(
+                        "`{}` is {}, not a finite number",
+                        self.sources
+                            .slice(span)
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        crate::syntax::print::format_number(v)
+                    ),
+                )
+                .with_primary(span, "not a finite number")
+                .with_note(format!(
+                    "{} {} {} has no finite value",
+                    crate::syntax::print::format_number(a),
+                    op.symbol(),
+                    crate::syntax::print::format_number(b)
+                ))
+                .with_help("rescale the model so that its numbers and their products are finite");
+                self.error_in_call(d);
+                return None;
+            }
             return Some(number(v, span));
         }
         let mismatch = |c: &mut Self, help: &str| {
@@ -646,6 +685,9 @@ impl<'a> Checker<'a> {
             self.error_in_call(d);
             return None;
         };
+        if env.get(name).is_none() && matches!(self.names.get(name), Some((Def::Failed, _))) {
+            return None;
+        }
         let bound = env.get(name).cloned().or_else(|| {
             self.names.get(name).map(|(def, _)| match def {
                 Def::Fn(f) => Value::Func(f),

@@ -37,6 +37,9 @@ enum Def<'a> {
     Network(model::NetId),
     Var(model::VarId),
     Fn(&'a ast::FnDef),
+    /// A declaration that failed (its error is reported): the name is known, and uses of it
+    /// are silent, so the root cause is reported once.
+    Failed,
 }
 
 /// The checker's state over one model and its imports.
@@ -318,6 +321,7 @@ impl<'a> Checker<'a> {
 
     fn constant(&mut self, name: &ast::Ident, value: &ast::Expr) {
         let Some(v) = self.const_number(value, "a constant's value") else {
+            self.declare(name, Def::Failed);
             return;
         };
         let over = self
@@ -509,7 +513,7 @@ impl<'a> Checker<'a> {
         if let Some(prev) = self.model.methods.iter().find(|m| m.kind == *kind) {
             let d = Diagnostic::error("E0203", format!("method `{}` is declared twice", name.name))
                 .with_primary(name.span, "declared again here")
-                .with_label(prev.span, "first declared here");
+                .with_label(prev.span.unwrap_or(name.span), "first declared here");
             self.error(d);
             return;
         }
@@ -520,7 +524,7 @@ impl<'a> Checker<'a> {
         self.model.methods.push(model::Method {
             kind: *kind,
             options,
-            span,
+            span: Some(span),
         });
     }
 

@@ -24,6 +24,10 @@ impl<'a> Checker<'a> {
     ) {
         let data = match self.names.get(&input.name) {
             Some((Def::Data(d), _)) => *d,
+            Some((Def::Failed, _)) => {
+                self.declare(name, Def::Failed);
+                return;
+            }
             Some(_) => {
                 let d = Diagnostic::error("E0307", format!("`{}` is not data", input.name))
                     .with_primary(input.span, "a network is declared over a dataset")

@@ -48,7 +48,11 @@ pub fn frontend(
     let base = rel.parent().unwrap_or(Path::new("")).to_path_buf();
     let overrides = header_overrides(&text, &base);
     match cnnc::frontend(&mut sources, src, &base, &overrides) {
-        Ok((f, m)) => Ok((sources, f, m)),
+        // `cnnc check` also checks convexity.
+        Ok((f, m)) => match cnnc::convex::from_model::check_convexity(&m, &sources) {
+            Ok(()) => Ok((sources, f, m)),
+            Err(d) => Err(render(&sources, &d, false)),
+        },
         Err(d) => Err(render(&sources, &d, false)),
     }
 }

@@ -53,7 +53,7 @@ pub fn lower(
     sources: &SourceMap,
     method: &Method,
 ) -> Result<Lowered, Vec<Diagnostic>> {
-    let (net_id, bias_column, output_bias) = check_network(model, method.span)?;
+    let (net_id, bias_column, output_bias) = check_network(model, method)?;
     let net = &model.networks[net_id.0];
     let data = net.input.map(|d| &model.datasets[d.0]).ok_or_else(|| {
         vec![Diagnostic::error(
@@ -109,20 +109,21 @@ pub fn lower(
         let (c, which) = (b / 2, if b % 2 == 0 { "v" } else { "w" });
         let len = signed.len();
         let zero = Expr::constant(len, 1, vec![0.0; len])
-            .map_err(|e| vec![e.to_diagnostic(Some(method.span))])?;
+            .map_err(|e| vec![e.to_diagnostic(method.span)])?;
         let of = if blocks.len() == 1 {
             String::new()
         } else {
             format!(" of output {c}")
         };
-        translation.program.constrain(
-            Constraint::ge(signed.into(), zero)
-                .with_span(method.span)
-                .with_label(format!(
-                    "signs of {which}{of}: (2D_i - I) X {which}_i >= 0, pattern i in rows {n}i..{n}i+{}",
-                    n - 1
-                )),
-        );
+        let sign = Constraint::ge(signed.into(), zero);
+        let sign = match method.span {
+            Some(s) => sign.with_span(s),
+            None => sign,
+        };
+        translation.program.constrain(sign.with_label(format!(
+            "signs of {which}{of}: (2D_i - I) X {which}_i >= 0, pattern i in rows {n}i..{n}i+{}",
+            n - 1
+        )));
     }
     Ok(Lowered {
         net: net_id,
@@ -137,7 +138,7 @@ pub fn lower(
 }
 
 /// The one trainable network, checked to be a two-layer ReLU network this method trains.
-fn check_network(model: &Model, at: Span) -> Result<(NetId, bool, bool), Vec<Diagnostic>> {
+fn check_network(model: &Model, at: &Method) -> Result<(NetId, bool, bool), Vec<Diagnostic>> {
     let trainable: Vec<usize> = (0..model.networks.len())
         .filter(|&i| {
             model.networks[i]
@@ -147,23 +148,24 @@ fn check_network(model: &Model, at: Span) -> Result<(NetId, bool, bool), Vec<Dia
         })
         .collect();
     let [i] = trainable.as_slice() else {
-        let d = Diagnostic::error(
-            "E1201",
-            format!(
-                "the patterns method trains one network; this model has {}",
-                trainable.len()
+        let d = at.label(
+            Diagnostic::error(
+                "E1201",
+                format!(
+                    "the patterns method trains one network; this model has {}",
+                    trainable.len()
+                ),
             ),
-        )
-        .with_primary(at, "method declared here");
+            true,
+            "method declared here",
+        );
         return Err(vec![d]);
     };
     let net = &model.networks[*i];
     let shape_help = "the exact convex program is for `dense(m, relu, bias = column)` then `dense(k, bias = none)` (or a separate output bias)";
     let err = |span: Span, msg: String, label: &str| {
-        vec![Diagnostic::error("E1201", msg)
-            .with_primary(span, label.to_string())
-            .with_label(at, "method patterns")
-            .with_help(shape_help)]
+        let d = Diagnostic::error("E1201", msg).with_primary(span, label.to_string());
+        vec![at.label(d, false, "method patterns").with_help(shape_help)]
     };
     if net.layers.len() != 2 {
         return Err(err(
@@ -252,8 +254,11 @@ fn find_patterns(x: &DMatrix<f64>, method: &Method) -> Result<Patterns, Vec<Diag
         exact(x)
     };
     result.map_err(|e| {
-        let d = Diagnostic::error("E1202", e.to_string())
-            .with_primary(method.span, "method declared here");
+        let d = method.label(
+            Diagnostic::error("E1202", e.to_string()),
+            true,
+            "method declared here",
+        );
         vec![match e {
             PatternError::RankTooHigh { .. } => d.with_help(
                 "write `method patterns(enumeration = sampled, count = 1000, seed = 0)`",
