@@ -158,6 +158,9 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// What to do about it.
     pub help: Option<String>,
+    /// Further diagnostics of the same stage that were counted but not kept (a stage stops
+    /// storing them past [`MAX_SHOWN`]); [`render`] adds them to its "and N more" line.
+    pub omitted: usize,
 }
 
 impl Diagnostic {
@@ -170,6 +173,7 @@ impl Diagnostic {
             labels: Vec::new(),
             notes: Vec::new(),
             help: None,
+            omitted: 0,
         }
     }
 
@@ -230,16 +234,158 @@ impl Diagnostic {
 /// Errors of a stage: at least one diagnostic.
 pub type Diagnostics = Vec<Diagnostic>;
 
-/// Renders diagnostics as text; `color` is off in tests and when output is not a terminal.
-pub fn render(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String {
+/// At most this many diagnostics are rendered per source file; the rest are counted.
+pub const MAX_SHOWN: usize = 30;
+
+/// Source lines longer than this (in bytes) are not drawn; the diagnostic gives `file:line:col`.
+const MAX_LINE: usize = 1000;
+
+/// Adds `d` to `diags` unless [`MAX_SHOWN`] are kept already; then it is only counted (in the
+/// last kept diagnostic's `omitted`), so a stage's memory stays bounded on any input.
+pub fn push_bounded(diags: &mut Vec<Diagnostic>, d: Diagnostic) {
+    if diags.len() >= MAX_SHOWN {
+        if let Some(last) = diags.last_mut() {
+            last.omitted += 1 + d.omitted;
+            return;
+        }
+    }
+    diags.push(d);
+}
+
+/// `text` shortened to about `max` bytes for a message, with the full length said.
+pub fn elide(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}… ({} bytes)",
+        &text[..end],
+        group_digits(text.len() as u64)
+    )
+}
+
+/// `31970` as `31,970`.
+pub fn group_digits(n: u64) -> String {
+    let s = n.to_string();
     let mut out = String::new();
-    for d in diags {
-        out.push_str(&render_one(sources, d, color));
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
     }
     out
 }
 
-fn render_one(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
+/// Renders diagnostics as text; `color` is off in tests and when output is not a terminal.
+///
+/// At most [`MAX_SHOWN`] diagnostics per source file are drawn, followed by one line
+/// "… and N more errors in `file`"; the time taken is linear in the sources' size.
+pub fn render(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String {
+    let mut out = String::new();
+    let mut cache = ariadne::sources(
+        sources
+            .iter()
+            .map(|(_, s)| (s.name.clone(), s.text.clone())),
+    );
+    // Per source (None: diagnostics without a span): shown so far and left out.
+    let mut counts: Vec<(Option<SourceId>, usize, usize)> = Vec::new();
+    for d in diags {
+        let src = d
+            .primary_span()
+            .or(d.labels.first().map(|l| l.span))
+            .map(|s| s.src);
+        let i = match counts.iter().position(|c| c.0 == src) {
+            Some(i) => i,
+            None => {
+                counts.push((src, 0, 0));
+                counts.len() - 1
+            }
+        };
+        if counts[i].1 < MAX_SHOWN {
+            counts[i].1 += 1;
+            out.push_str(&render_one(sources, &mut cache, d, color));
+        } else {
+            counts[i].2 += 1;
+        }
+        counts[i].2 += d.omitted;
+    }
+    for (src, _, more) in counts {
+        if more > 0 {
+            let place = match src {
+                Some(id) => format!(" in `{}`", sources.get(id).name),
+                None => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "… and {} more diagnostic{}{place} (only the first {MAX_SHOWN} are shown)",
+                group_digits(more as u64),
+                if more == 1 { "" } else { "s" }
+            );
+        }
+    }
+    out
+}
+
+/// Whether some label of `d` sits on a line too long to draw.
+fn has_long_line(sources: &SourceMap, d: &Diagnostic) -> bool {
+    d.labels.iter().any(|l| {
+        let text = sources.get(l.span.src).text.as_bytes();
+        let a = (l.span.start as usize).min(text.len());
+        let b = (l.span.end as usize).clamp(a, text.len());
+        let start = text[..a]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |i| i + 1);
+        let end = text[b..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(text.len(), |i| b + i);
+        end - start > MAX_LINE
+    })
+}
+
+/// The shape of a diagnostic without source lines: message, `at file:line:col` per label.
+fn render_plain(sources: &SourceMap, d: &Diagnostic) -> String {
+    let mut s = format!("[{}] {}: {}\n", d.code, severity_word(d), d.message);
+    for l in &d.labels {
+        let (line, col) = sources.line_col(l.span);
+        let _ = write!(s, "    at {}:{line}:{col}", sources.get(l.span.src).name);
+        if !l.message.is_empty() {
+            let _ = write!(s, ": {}", l.message);
+        }
+        s.push('\n');
+    }
+    if !d.labels.is_empty() {
+        let _ = writeln!(s, "    note: the line is too long to show");
+    }
+    for n in &d.notes {
+        let _ = writeln!(s, "    note: {n}");
+    }
+    if let Some(h) = &d.help {
+        let _ = writeln!(s, "    help: {h}");
+    }
+    s
+}
+
+fn severity_word(d: &Diagnostic) -> &'static str {
+    if d.is_error() {
+        "Error"
+    } else {
+        "Warning"
+    }
+}
+
+fn render_one<C: ariadne::Cache<String>>(
+    sources: &SourceMap,
+    cache: &mut C,
+    d: &Diagnostic,
+    color: bool,
+) -> String {
     use ariadne::{Config, Label as ALabel, Report, ReportKind};
     let kind = match d.severity {
         Severity::Error => ReportKind::Error,
@@ -261,6 +407,9 @@ fn render_one(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
         }
         return s;
     };
+    if has_long_line(sources, d) {
+        return render_plain(sources, d);
+    }
     let name = |id: SourceId| sources.get(id).name.clone();
     let mut report = Report::build(kind, (name(primary.src), char_range(sources, primary)))
         .with_config(
@@ -286,11 +435,6 @@ fn render_one(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
     if let Some(h) = &d.help {
         report = report.with_help(h);
     }
-    let cache = ariadne::sources(
-        sources
-            .iter()
-            .map(|(_, s)| (s.name.clone(), s.text.clone())),
-    );
     let mut buf = Vec::new();
     let _ = report.finish().write(cache, &mut buf);
     String::from_utf8_lossy(&buf).into_owned()
