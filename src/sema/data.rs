@@ -16,9 +16,12 @@ use rand::SeedableRng;
 
 use super::options;
 use super::{Checker, Def};
-use crate::diag::{suggest, Diagnostic, SourceId, Span};
+use crate::diag::{elide, suggest, Diagnostic, SourceId, Span};
 use crate::model::{self, DataId, OptionValue};
 use crate::syntax::ast;
+
+/// Longest cell or header text echoed in a message, in bytes.
+const MAX_ECHO: usize = 60;
 
 /// What the target columns hold.
 #[derive(Clone, Copy, PartialEq)]
@@ -303,6 +306,35 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Reports a header name given twice (E1010), at its second place in the header line.
+    fn unique_headers(&mut self, src: SourceId, headers: &[String]) -> bool {
+        let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            let Some(&j) = first.get(h.as_str()) else {
+                first.insert(h, i);
+                continue;
+            };
+            let text = &self.sources.get(src).text;
+            let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+            let ranges = field_ranges(text, bom);
+            let at = |k: usize| Span::new(src, ranges.get(k).cloned().unwrap_or(0..0));
+            let name = self.sources.get(src).name.clone();
+            let d = Diagnostic::error(
+                "E1010",
+                format!(
+                    "column `{}` appears twice in the header of `{name}`",
+                    elide(h, MAX_ECHO)
+                ),
+            )
+            .with_primary(at(i), format!("column {} is named again", i + 1))
+            .with_label(at(j), format!("column {} has this name", j + 1))
+            .with_help("give every column its own name in the header line");
+            self.error(d);
+            return false;
+        }
+        true
+    }
+
     fn read_csv(
         &mut self,
         src: SourceId,
@@ -335,7 +367,10 @@ impl<'a> Checker<'a> {
             self.error(d);
             return None;
         }
-        let header_end = text.find('\n').unwrap_or(text.len());
+        let header_end = line_end(&text, 0);
+        if !self.unique_headers(src, &headers) {
+            return None;
+        }
         let find = |c: &mut Self, (col, span): &(String, Span)| -> Option<usize> {
             if let Some(i) = headers.iter().position(|h| h == col) {
                 return Some(i);
@@ -344,7 +379,7 @@ impl<'a> Checker<'a> {
                 Diagnostic::error("E1002", format!("data file `{name}` has no column `{col}`"))
                     .with_primary(*span, "no such column")
                     .with_label(file_span(0..header_end), "the header")
-                    .with_note(format!("columns: {}", headers.join(", ")));
+                    .with_note(format!("columns: {}", elide(&headers.join(", "), 400)));
             if let Some(s) = suggest(col, headers.iter().map(String::as_str)) {
                 d = d.with_help(format!("did you mean `{s}`?"));
             }
@@ -376,7 +411,7 @@ impl<'a> Checker<'a> {
         if feature_idx.is_empty() {
             let d = Diagnostic::error("E1002", format!("data file `{name}` has no feature column"))
                 .with_primary(path_span, "no features")
-                .with_note(format!("columns: {}", headers.join(", ")));
+                .with_note(format!("columns: {}", elide(&headers.join(", "), 400)));
             self.error(d);
             return None;
         }
@@ -389,6 +424,8 @@ impl<'a> Checker<'a> {
         };
         let mut ok = true;
         let mut errors = 0;
+        // Line numbers are counted as the records go by, so the reading stays linear.
+        let (mut line_no, mut counted_to) = (1usize, 0usize);
         for rec in reader.records() {
             let rec = match rec {
                 Ok(r) => r,
@@ -400,8 +437,26 @@ impl<'a> Checker<'a> {
                     return None;
                 }
             };
-            let start = rec.position().map_or(0, |p| p.byte() as usize);
-            let row = rec.position().map_or(0, |p| p.line() as usize);
+            // With CRLF endings a record's position is the `\n` ending the line above it.
+            let mut start = rec
+                .position()
+                .map_or(0, |p| p.byte() as usize)
+                .min(text.len());
+            while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
+                start += 1;
+            }
+            line_no += text.as_bytes()[counted_to..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            counted_to = start;
+            let row = line_no;
+            // Each field's place in the line, found in one scan, only when an error needs it.
+            let ranges = std::cell::OnceCell::new();
+            let field_span = |i: usize| -> Span {
+                let r = ranges.get_or_init(|| field_ranges(&text, start));
+                file_span(r.get(i).cloned().unwrap_or(start..line_end(&text, start)))
+            };
             if rec.iter().all(str::is_empty) {
                 continue; // a blank line
             }
@@ -427,18 +482,18 @@ impl<'a> Checker<'a> {
             }
             let cell = |c: &mut Self, i: usize| -> Option<f64> {
                 let s = rec.get(i).unwrap_or("");
-                let span = file_span(field_range(&text, start, i));
                 match s.parse::<f64>() {
                     Ok(v) if v.is_finite() => Some(v),
                     Ok(_) => {
                         let d = Diagnostic::error(
                             "E1004",
                             format!(
-                                "row {row}, column `{}` of `{name}` is `{s}`: not a finite number",
-                                headers[i]
+                                "row {row}, column `{}` of `{name}` is `{}`: not a finite number",
+                                elide(&headers[i], MAX_ECHO),
+                                elide(s, MAX_ECHO)
                             ),
                         )
-                        .with_primary(span, "not finite")
+                        .with_primary(field_span(i), "not finite")
                         .with_help("remove or impute missing values before training");
                         c.error(d);
                         None
@@ -446,9 +501,9 @@ impl<'a> Checker<'a> {
                     Err(_) => {
                         let d = Diagnostic::error(
                             "E1003",
-                            format!("row {row}, column `{}` of `{name}` is not a number", headers[i]),
+                            format!("row {row}, column `{}` of `{name}` is not a number", elide(&headers[i], MAX_ECHO)),
                         )
-                        .with_primary(span, if s.is_empty() { "empty cell".to_string() } else { format!("`{s}`") })
+                        .with_primary(field_span(i), if s.is_empty() { "empty cell".to_string() } else { format!("`{}`", elide(s, MAX_ECHO)) })
                         .with_help(if s.is_empty() {
                             "fill in the missing value or drop the row".to_string()
                         } else {
@@ -480,7 +535,7 @@ impl<'a> Checker<'a> {
                 TargetMode::Labels => {
                     let l = rec.get(target_idx[0]).unwrap_or("").to_string();
                     if l.is_empty() {
-                        let span = file_span(field_range(&text, start, target_idx[0]));
+                        let span = field_span(target_idx[0]);
                         let d = Diagnostic::error(
                             "E1003",
                             format!("row {row} of `{name}` has no label"),
@@ -652,6 +707,20 @@ impl<'a> Checker<'a> {
         split: Option<(f64, u64)>,
         positive: Option<(String, Span)>,
     ) -> Option<model::Dataset> {
+        let mut table = table;
+        let mut positive = positive;
+        // Numeric labels name classes by value: `1` and `1.0` are one class, named `1`.
+        if table.labels.iter().all(|l| l.parse::<f64>().is_ok()) {
+            let canon = |l: &str| crate::syntax::print::format_number(l.parse().unwrap_or(0.0));
+            for l in &mut table.labels {
+                *l = canon(l);
+            }
+            if let Some((p, _)) = &mut positive {
+                if p.parse::<f64>().is_ok() {
+                    *p = canon(p);
+                }
+            }
+        }
         let n = table.x.len();
         let d = table.feature_names.len();
         let has_target = !table.target_names.is_empty();
@@ -843,31 +912,25 @@ fn line_end(text: &str, at: usize) -> usize {
     text[at..].find(['\n', '\r']).map_or(text.len(), |e| at + e)
 }
 
-/// Byte range of field `idx` in the CSV record starting at `start` (quotes respected).
-fn field_range(text: &str, start: usize, idx: usize) -> std::ops::Range<usize> {
+/// Byte ranges of the fields of the CSV record starting at `start`, up to the end of its line
+/// (quotes respected), in one scan.
+fn field_ranges(text: &str, start: usize) -> Vec<std::ops::Range<usize>> {
     let end = line_end(text, start);
     let bytes = text.as_bytes();
-    let (mut field, mut i, mut quoted) = (0, start, false);
-    let mut field_start = start;
-    while i < end {
+    let mut out = Vec::new();
+    let (mut field_start, mut quoted) = (start, false);
+    for i in start..end {
         match bytes[i] {
             b'"' => quoted = !quoted,
             b',' if !quoted => {
-                if field == idx {
-                    return trim_range(text, field_start, i);
-                }
-                field += 1;
+                out.push(trim_range(text, field_start, i));
                 field_start = i + 1;
             }
             _ => {}
         }
-        i += 1;
     }
-    if field == idx {
-        trim_range(text, field_start, end)
-    } else {
-        start..end
-    }
+    out.push(trim_range(text, field_start, end));
+    out
 }
 
 fn trim_range(text: &str, s: usize, e: usize) -> std::ops::Range<usize> {
