@@ -314,6 +314,30 @@ fn numeric_labels_are_compared_by_value() {
 }
 
 #[test]
+fn one_class_per_row_is_refused_by_the_budget() {
+    // 100,000 rows, each its own class: one-vs-rest targets of 100,000 columns, so
+    // 10^5 · (1 + 10^5) · 8 = 8.00008·10^10 bytes = 74.51 GiB.
+    let csv: String = std::iter::once("x1,y\n".to_string())
+        .chain((0..100_000).map(|i| format!("{i},c{i}\n")))
+        .collect();
+    let model = "use losses.{hinge}\n\
+                 data train = csv(\"d.csv\", label = y)\n\
+                 network net(train) { dense(1) }\n\
+                 minimize sum(hinge(net(train.x), train.y))\n";
+    let dir = folder(&[("m.cnn", model), ("d.csv", &csv)]);
+    let o = cnnc(dir.path(), &["check", "m.cnn"], &[]);
+    refused(
+        &o,
+        &[
+            "[E0330]",
+            "data `train` needs an estimated 74.5 GiB",
+            "m.cnn:2:1",
+            "100,000 rows × (1 features + 100000 target columns) × 8 bytes",
+        ],
+    );
+}
+
+#[test]
 fn a_wide_csv_checks() {
     // 5,000 columns × 200 rows: a cell's position used to be found by rescanning its line.
     let mut csv: String = (1..5000).map(|i| format!("x{i},")).collect();

@@ -772,11 +772,42 @@ impl<'a> Checker<'a> {
             self.error(d);
             return None;
         }
+        // One map lookup per row and one pass per grouping: linear in rows, whatever the classes.
+        let index: std::collections::HashMap<&str, usize> = class_names
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
         let class_of: Vec<usize> = table
             .labels
             .iter()
-            .map(|l| class_names.iter().position(|c| c == l).unwrap_or(0))
+            .map(|l| index.get(l.as_str()).copied().unwrap_or(0))
             .collect();
+        let by_class = |rows: &mut dyn Iterator<Item = (usize, usize)>| {
+            let mut groups = vec![Vec::new(); class_names.len()];
+            if groups.is_empty() {
+                return groups; // no classes: nothing to group
+            }
+            for (at, row) in rows {
+                groups[class_of[row]].push(at);
+            }
+            groups
+        };
+        // The features and targets of every row, 8 bytes each, before they are built.
+        let k = match mode {
+            TargetMode::Values => table.target_names.len(),
+            TargetMode::Labels if class_names.len() == 2 => 1,
+            TargetMode::Labels => class_names.len(),
+        };
+        let cells = (n as u64).saturating_mul((d + k) as u64);
+        let how = format!(
+            "{} rows × ({d} features + {k} target columns) × 8 bytes",
+            crate::diag::group_digits(n as u64)
+        );
+        let what = format!("data `{}`", name.name);
+        if !self.reserve(&what, cells.saturating_mul(8), item_span, how) {
+            return None;
+        }
 
         // Train/test split: stratified by class for labelled data.
         let (train_rows, test_rows): (Vec<usize>, Vec<usize>) = match split {
@@ -786,9 +817,7 @@ impl<'a> Checker<'a> {
                 let groups: Vec<Vec<usize>> = if class_names.is_empty() {
                     vec![(0..n).collect()]
                 } else {
-                    (0..class_names.len())
-                        .map(|k| (0..n).filter(|&i| class_of[i] == k).collect())
-                        .collect()
+                    by_class(&mut (0..n).map(|i| (i, i)))
                 };
                 let (mut tr, mut te) = (Vec::new(), Vec::new());
                 for mut g in groups {
@@ -806,11 +835,6 @@ impl<'a> Checker<'a> {
         let xmat = |rows: &[usize]| DMatrix::from_fn(rows.len(), d, |i, j| table.x[rows[i]][j]);
         let mut x = xmat(&train_rows);
         let mut test_x = xmat(&test_rows);
-        let k = match mode {
-            TargetMode::Values => table.target_names.len(),
-            TargetMode::Labels if class_names.len() == 2 => 1,
-            TargetMode::Labels => class_names.len(),
-        };
         let ymat = |rows: &[usize]| {
             DMatrix::from_fn(rows.len(), k, |i, j| match mode {
                 TargetMode::Values => table.y_values[rows[i]][j],
@@ -827,17 +851,15 @@ impl<'a> Checker<'a> {
         };
         let y = ymat(&train_rows);
         let test_y = ymat(&test_rows);
+        let train_groups = by_class(&mut train_rows.iter().copied().enumerate());
+        let test_groups = by_class(&mut test_rows.iter().copied().enumerate());
         let classes: Vec<model::Class> = class_names
             .iter()
-            .enumerate()
-            .map(|(c, name)| model::Class {
+            .zip(train_groups.into_iter().zip(test_groups))
+            .map(|(name, (rows, test_rows))| model::Class {
                 name: name.clone(),
-                rows: (0..train_rows.len())
-                    .filter(|&i| class_of[train_rows[i]] == c)
-                    .collect(),
-                test_rows: (0..test_rows.len())
-                    .filter(|&i| class_of[test_rows[i]] == c)
-                    .collect(),
+                rows,
+                test_rows,
             })
             .collect();
         if let Some(c) = classes.iter().find(|c| c.rows.is_empty()) {
