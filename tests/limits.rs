@@ -57,14 +57,14 @@ const SMALL_CSV: &str = "x1,y\n1,2\n3,4\n5,6\n";
 fn a_variable_over_the_budget_is_refused_at_check() {
     let dir = folder(&[("m.cnn", "var w[100000, 100000]\nminimize sum(w)\n")]);
     let o = cnnc(dir.path(), &["check", "m.cnn"], &[]);
-    // 10^5 · 10^5 entries · 8 bytes = 8·10^10 bytes = 8·10^10 / 2^30 GiB = 74.51 GiB.
+    // 10^5 · 10^5 entries · 512 bytes = 5.12·10^12 bytes = 5.12·10^12 / 2^40 TiB = 4.66 TiB.
     let err = refused(
         &o,
         &[
             "[E0330]",
-            "variable `w` needs an estimated 74.5 GiB, over the memory budget of 4.0 GiB",
+            "variable `w` needs an estimated 4.7 TiB, over the memory budget of 4.0 GiB",
             "m.cnn:1:5",
-            "10,000,000,000 entries × 8 bytes",
+            "10,000,000,000 entries × 512 bytes",
         ],
     );
     assert_eq!(count(&err, "[E0330]"), 1, "{err}");
@@ -80,17 +80,17 @@ fn layers_over_the_budget_are_refused_at_check() {
                  minimize sum_squares(net(train.x) - train.y)\n";
     let dir = folder(&[("m.cnn", model), ("s.csv", SMALL_CSV)]);
     let o = cnnc(dir.path(), &["check", "m.cnn"], &[]);
-    // Layer 1: 10^6 × (1 input + 1) weights and 2 · 3 samples · 10^6 activations:
-    // (2·10^6 + 6·10^6) · 8 = 6.4·10^7 bytes = 61.04 MiB.
-    // Layer 2: (10^6 · (10^6 + 1) + 6·10^6) · 8 = 8.000056·10^12 bytes = 7.276 TiB.
+    // Layer 1: 10^6 × (1 input + 1) weights of 512 bytes and 2 · 3 samples · 10^6 activations
+    // of 8: 1.024·10^9 + 4.8·10^7 = 1.072·10^9 bytes = 1022.35 MiB.
+    // Layer 2: 10^6 · (10^6 + 1) · 512 + 4.8·10^7 bytes = 5.12·10^14 bytes = 465.66 TiB.
     refused(
         &o,
         &[
             "[E0330]",
-            "layer 2 of `net` (`net.W2`) needs an estimated 7.3 TiB",
+            "layer 2 of `net` (`net.W2`) needs an estimated 465.7 TiB",
             "m.cnn:4:3",
             "1,000,000 × 1,000,000 weights, 3 × 1,000,000 activations",
-            "the declarations above it need 61.0 MiB already",
+            "the declarations above it need 1022.3 MiB already",
         ],
     );
     let o = cnnc(dir.path(), &["train", "m.cnn"], &[]);
@@ -99,20 +99,20 @@ fn layers_over_the_budget_are_refused_at_check() {
 
 #[test]
 fn the_budget_can_be_raised_and_lowered() {
-    // 20,000 · 10,000 · 8 = 1.6·10^9 bytes = 1.49 GiB: inside the default 4 GiB, over 1 GiB.
-    let dir = folder(&[("m.cnn", "var w[20000, 10000]\nminimize sum(w)\n")]);
+    // 1,000 · 1,000 · 512 = 5.12·10^8 bytes = 488.3 MiB: inside the default 4 GiB, over 256 MiB.
+    let dir = folder(&[("m.cnn", "var w[1000, 1000]\nminimize sum(w)\n")]);
     let o = cnnc(dir.path(), &["check", "m.cnn"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = cnnc(
         dir.path(),
         &["check", "m.cnn"],
-        &[("CNNC_MEMORY_LIMIT", "1G")],
+        &[("CNNC_MEMORY_LIMIT", "256M")],
     );
     refused(
         &o,
         &[
-            "variable `w` needs an estimated 1.5 GiB, over the memory budget of 1.0 GiB",
-            "the budget is CNNC_MEMORY_LIMIT=1G",
+            "variable `w` needs an estimated 488.3 MiB, over the memory budget of 256.0 MiB",
+            "the budget is CNNC_MEMORY_LIMIT=256M",
         ],
     );
     let o = cnnc(

@@ -442,7 +442,11 @@ impl<'a> Checker<'a> {
             }
         }
         let entries = crate::budget::product(&dims.iter().map(|&d| d as u64).collect::<Vec<_>>());
-        let how = format!("{} entries × 8 bytes", crate::diag::group_digits(entries));
+        let how = format!(
+            "{} entries × {} bytes",
+            crate::diag::group_digits(entries),
+            crate::budget::BYTES_PER_ENTRY
+        );
         let what = format!("variable `{}`", name.name);
         if !self.reserve(&what, crate::budget::model_var(entries), name.span, how) {
             return;
