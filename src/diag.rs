@@ -159,8 +159,9 @@ pub struct Diagnostic {
     /// What to do about it.
     pub help: Option<String>,
     /// Further diagnostics of the same stage that were counted but not kept (a stage stops
-    /// storing them past [`MAX_SHOWN`]); [`render`] adds them to its "and N more" line.
-    pub omitted: usize,
+    /// storing them past [`MAX_SHOWN`]); [`render`] adds them to its "and N more" line. A `u32`
+    /// keeps the type at 120 bytes (clippy's `result_large_err` limit is 128).
+    pub omitted: u32,
 }
 
 impl Diagnostic {
@@ -245,7 +246,7 @@ const MAX_LINE: usize = 1000;
 pub fn push_bounded(diags: &mut Vec<Diagnostic>, d: Diagnostic) {
     if diags.len() >= MAX_SHOWN {
         if let Some(last) = diags.last_mut() {
-            last.omitted += 1 + d.omitted;
+            last.omitted = last.omitted.saturating_add(1).saturating_add(d.omitted);
             return;
         }
     }
@@ -273,7 +274,7 @@ pub fn group_digits(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -312,7 +313,7 @@ pub fn render(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String 
         } else {
             counts[i].2 += 1;
         }
-        counts[i].2 += d.omitted;
+        counts[i].2 += d.omitted as usize;
     }
     for (src, _, more) in counts {
         if more > 0 {

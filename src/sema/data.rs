@@ -941,8 +941,8 @@ fn field_ranges(text: &str, start: usize) -> Vec<std::ops::Range<usize>> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let (mut field_start, mut quoted) = (start, false);
-    for i in start..end {
-        match bytes[i] {
+    for (i, &b) in bytes.iter().enumerate().take(end).skip(start) {
+        match b {
             b'"' => quoted = !quoted,
             b',' if !quoted => {
                 out.push(trim_range(text, field_start, i));
