@@ -309,7 +309,7 @@ pub fn render(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String 
         };
         if counts[i].1 < MAX_SHOWN {
             counts[i].1 += 1;
-            out.push_str(&render_one(sources, &mut cache, d, color));
+            out.push_str(&render_one(sources, &mut cache, &shortened(d), color));
         } else {
             counts[i].2 += 1;
         }
@@ -330,6 +330,29 @@ pub fn render(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String 
         }
     }
     out
+}
+
+/// `d` with every text (message, labels, notes, help) cut to [`MAX_LINE`] bytes, so no input
+/// echoed into a message can make the output large; borrowed when nothing is that long.
+fn shortened(d: &Diagnostic) -> std::borrow::Cow<'_, Diagnostic> {
+    let long = |t: &str| t.len() > MAX_LINE;
+    if !long(&d.message)
+        && !d.labels.iter().any(|l| long(&l.message))
+        && !d.notes.iter().any(|n| long(n))
+        && !d.help.as_deref().is_some_and(long)
+    {
+        return std::borrow::Cow::Borrowed(d);
+    }
+    let mut d = d.clone();
+    d.message = elide(&d.message, MAX_LINE);
+    for l in &mut d.labels {
+        l.message = elide(&l.message, MAX_LINE);
+    }
+    for n in &mut d.notes {
+        *n = elide(n, MAX_LINE);
+    }
+    d.help = d.help.map(|h| elide(&h, MAX_LINE));
+    std::borrow::Cow::Owned(d)
 }
 
 /// Whether some label of `d` sits on a line too long to draw.
@@ -496,6 +519,42 @@ mod tests {
             Some("squared_error")
         );
         assert_eq!(suggest("zzz", ["squared_error", "hinge"]), None);
+    }
+
+    #[test]
+    fn rendering_is_bounded() {
+        let mut m = SourceMap::new();
+        let id = m.add("a.cnn", None, "x\n".repeat(100));
+        let d = |i: usize| {
+            Diagnostic::error("E0000", "Z".repeat(5000))
+                .with_primary(Span::new(id, 2 * i..2 * i + 1), "here")
+        };
+        let mut diags = Vec::new();
+        for i in 0..100 {
+            push_bounded(&mut diags, d(i));
+        }
+        assert_eq!(diags.len(), MAX_SHOWN);
+        assert_eq!(diags[MAX_SHOWN - 1].omitted, 70);
+        // Two more beyond the bounded list: 70 + 2 left out in all.
+        diags.push(d(98));
+        diags.push(d(99));
+        let out = render(&m, &diags, false);
+        assert_eq!(out.matches("[E0000]").count(), MAX_SHOWN);
+        assert_eq!(
+            out.matches("… and 72 more diagnostics in `a.cnn`").count(),
+            1
+        );
+        // Each message cut to 1,000 bytes and its length said: "… (5,000 bytes)".
+        assert_eq!(out.matches("… (5,000 bytes)").count(), MAX_SHOWN);
+        assert!(out.len() < MAX_SHOWN * 1500, "{} bytes", out.len());
+    }
+
+    #[test]
+    fn elide_keeps_short_text_and_cuts_at_a_char_boundary() {
+        assert_eq!(elide("abc", 3), "abc");
+        assert_eq!(elide("ééé", 3), "é… (6 bytes)");
+        assert_eq!(group_digits(1234567), "1,234,567");
+        assert_eq!(group_digits(999), "999");
     }
 
     #[test]

@@ -214,6 +214,23 @@ fn long_tokens_are_elided_in_cbf_messages() {
 }
 
 #[test]
+fn long_names_are_elided_in_model_messages() {
+    let model = format!("var b\nminimize {}\n", "Z".repeat(1_000_000));
+    let dir = folder(&[("m.cnn", &model)]);
+    let o = cnnc(dir.path(), &["check", "m.cnn"], &[]);
+    // "unknown name `" (14 bytes), 10^6 `Z`s and "`": 1,000,015 bytes, cut to 1,000.
+    let err = refused(
+        &o,
+        &[
+            "[E0205]",
+            "… (1,000,015 bytes)",
+            "at m.cnn:2:10: not defined",
+        ],
+    );
+    assert!(err.len() < 2_000, "{} bytes of stderr", err.len());
+}
+
+#[test]
 fn solve_takes_a_time_limit() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let file = root.join("tests/cbf/examples/exp_pow.cbf");
