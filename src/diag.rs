@@ -158,6 +158,10 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// What to do about it.
     pub help: Option<String>,
+    /// Further diagnostics of the same stage that were counted but not kept (a stage stops
+    /// storing them past [`MAX_SHOWN`]); [`render`] adds them to its "and N more" line. A `u32`
+    /// keeps the type at 120 bytes (clippy's `result_large_err` limit is 128).
+    pub omitted: u32,
 }
 
 impl Diagnostic {
@@ -170,6 +174,7 @@ impl Diagnostic {
             labels: Vec::new(),
             notes: Vec::new(),
             help: None,
+            omitted: 0,
         }
     }
 
@@ -230,16 +235,181 @@ impl Diagnostic {
 /// Errors of a stage: at least one diagnostic.
 pub type Diagnostics = Vec<Diagnostic>;
 
-/// Renders diagnostics as text; `color` is off in tests and when output is not a terminal.
-pub fn render(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String {
+/// At most this many diagnostics are rendered per source file; the rest are counted.
+pub const MAX_SHOWN: usize = 30;
+
+/// Source lines longer than this (in bytes) are not drawn; the diagnostic gives `file:line:col`.
+const MAX_LINE: usize = 1000;
+
+/// Adds `d` to `diags` unless [`MAX_SHOWN`] are kept already; then it is only counted (in the
+/// last kept diagnostic's `omitted`), so a stage's memory stays bounded on any input.
+pub fn push_bounded(diags: &mut Vec<Diagnostic>, d: Diagnostic) {
+    if diags.len() >= MAX_SHOWN {
+        if let Some(last) = diags.last_mut() {
+            last.omitted = last.omitted.saturating_add(1).saturating_add(d.omitted);
+            return;
+        }
+    }
+    diags.push(d);
+}
+
+/// `text` shortened to about `max` bytes for a message, with the full length said.
+pub fn elide(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}… ({} bytes)",
+        &text[..end],
+        group_digits(text.len() as u64)
+    )
+}
+
+/// `31970` as `31,970`.
+pub fn group_digits(n: u64) -> String {
+    let s = n.to_string();
     let mut out = String::new();
-    for d in diags {
-        out.push_str(&render_one(sources, d, color));
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
     }
     out
 }
 
-fn render_one(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
+/// Renders diagnostics as text; `color` is off in tests and when output is not a terminal.
+///
+/// At most [`MAX_SHOWN`] diagnostics per source file are drawn, followed by one line
+/// "… and N more errors in `file`"; the time taken is linear in the sources' size.
+pub fn render(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> String {
+    let mut out = String::new();
+    let mut cache = ariadne::sources(
+        sources
+            .iter()
+            .map(|(_, s)| (s.name.clone(), s.text.clone())),
+    );
+    // Per source (None: diagnostics without a span): shown so far and left out.
+    let mut counts: Vec<(Option<SourceId>, usize, usize)> = Vec::new();
+    for d in diags {
+        let src = d
+            .primary_span()
+            .or(d.labels.first().map(|l| l.span))
+            .map(|s| s.src);
+        let i = match counts.iter().position(|c| c.0 == src) {
+            Some(i) => i,
+            None => {
+                counts.push((src, 0, 0));
+                counts.len() - 1
+            }
+        };
+        if counts[i].1 < MAX_SHOWN {
+            counts[i].1 += 1;
+            out.push_str(&render_one(sources, &mut cache, &shortened(d), color));
+        } else {
+            counts[i].2 += 1;
+        }
+        counts[i].2 += d.omitted as usize;
+    }
+    for (src, _, more) in counts {
+        if more > 0 {
+            let place = match src {
+                Some(id) => format!(" in `{}`", sources.get(id).name),
+                None => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "… and {} more diagnostic{}{place} (only the first {MAX_SHOWN} are shown)",
+                group_digits(more as u64),
+                if more == 1 { "" } else { "s" }
+            );
+        }
+    }
+    out
+}
+
+/// `d` with every text (message, labels, notes, help) cut to [`MAX_LINE`] bytes, so no input
+/// echoed into a message can make the output large; borrowed when nothing is that long.
+fn shortened(d: &Diagnostic) -> std::borrow::Cow<'_, Diagnostic> {
+    let long = |t: &str| t.len() > MAX_LINE;
+    if !long(&d.message)
+        && !d.labels.iter().any(|l| long(&l.message))
+        && !d.notes.iter().any(|n| long(n))
+        && !d.help.as_deref().is_some_and(long)
+    {
+        return std::borrow::Cow::Borrowed(d);
+    }
+    let mut d = d.clone();
+    d.message = elide(&d.message, MAX_LINE);
+    for l in &mut d.labels {
+        l.message = elide(&l.message, MAX_LINE);
+    }
+    for n in &mut d.notes {
+        *n = elide(n, MAX_LINE);
+    }
+    d.help = d.help.map(|h| elide(&h, MAX_LINE));
+    std::borrow::Cow::Owned(d)
+}
+
+/// Whether some label of `d` sits on a line too long to draw.
+fn has_long_line(sources: &SourceMap, d: &Diagnostic) -> bool {
+    d.labels.iter().any(|l| {
+        let text = sources.get(l.span.src).text.as_bytes();
+        let a = (l.span.start as usize).min(text.len());
+        let b = (l.span.end as usize).clamp(a, text.len());
+        let start = text[..a]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |i| i + 1);
+        let end = text[b..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(text.len(), |i| b + i);
+        end - start > MAX_LINE
+    })
+}
+
+/// The shape of a diagnostic without source lines: message, `at file:line:col` per label.
+fn render_plain(sources: &SourceMap, d: &Diagnostic) -> String {
+    let mut s = format!("[{}] {}: {}\n", d.code, severity_word(d), d.message);
+    for l in &d.labels {
+        let (line, col) = sources.line_col(l.span);
+        let _ = write!(s, "    at {}:{line}:{col}", sources.get(l.span.src).name);
+        if !l.message.is_empty() {
+            let _ = write!(s, ": {}", l.message);
+        }
+        s.push('\n');
+    }
+    if !d.labels.is_empty() {
+        let _ = writeln!(s, "    note: the line is too long to show");
+    }
+    for n in &d.notes {
+        let _ = writeln!(s, "    note: {n}");
+    }
+    if let Some(h) = &d.help {
+        let _ = writeln!(s, "    help: {h}");
+    }
+    s
+}
+
+fn severity_word(d: &Diagnostic) -> &'static str {
+    if d.is_error() {
+        "Error"
+    } else {
+        "Warning"
+    }
+}
+
+fn render_one<C: ariadne::Cache<String>>(
+    sources: &SourceMap,
+    cache: &mut C,
+    d: &Diagnostic,
+    color: bool,
+) -> String {
     use ariadne::{Config, Label as ALabel, Report, ReportKind};
     let kind = match d.severity {
         Severity::Error => ReportKind::Error,
@@ -261,6 +431,9 @@ fn render_one(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
         }
         return s;
     };
+    if has_long_line(sources, d) {
+        return render_plain(sources, d);
+    }
     let name = |id: SourceId| sources.get(id).name.clone();
     let mut report = Report::build(kind, (name(primary.src), char_range(sources, primary)))
         .with_config(
@@ -297,11 +470,6 @@ fn render_one(sources: &SourceMap, d: &Diagnostic, color: bool) -> String {
     if let Some(h) = &d.help {
         report = report.with_help(h);
     }
-    let cache = ariadne::sources(
-        sources
-            .iter()
-            .map(|(_, s)| (s.name.clone(), s.text.clone())),
-    );
     let mut buf = Vec::new();
     let _ = report.finish().write(cache, &mut buf);
     String::from_utf8_lossy(&buf).into_owned()
@@ -362,6 +530,42 @@ mod tests {
             Some("squared_error")
         );
         assert_eq!(suggest("zzz", ["squared_error", "hinge"]), None);
+    }
+
+    #[test]
+    fn rendering_is_bounded() {
+        let mut m = SourceMap::new();
+        let id = m.add("a.cnn", None, "x\n".repeat(100));
+        let d = |i: usize| {
+            Diagnostic::error("E0000", "Z".repeat(5000))
+                .with_primary(Span::new(id, 2 * i..2 * i + 1), "here")
+        };
+        let mut diags = Vec::new();
+        for i in 0..100 {
+            push_bounded(&mut diags, d(i));
+        }
+        assert_eq!(diags.len(), MAX_SHOWN);
+        assert_eq!(diags[MAX_SHOWN - 1].omitted, 70);
+        // Two more beyond the bounded list: 70 + 2 left out in all.
+        diags.push(d(98));
+        diags.push(d(99));
+        let out = render(&m, &diags, false);
+        assert_eq!(out.matches("[E0000]").count(), MAX_SHOWN);
+        assert_eq!(
+            out.matches("… and 72 more diagnostics in `a.cnn`").count(),
+            1
+        );
+        // Each message cut to 1,000 bytes and its length said: "… (5,000 bytes)".
+        assert_eq!(out.matches("… (5,000 bytes)").count(), MAX_SHOWN);
+        assert!(out.len() < MAX_SHOWN * 1500, "{} bytes", out.len());
+    }
+
+    #[test]
+    fn elide_keeps_short_text_and_cuts_at_a_char_boundary() {
+        assert_eq!(elide("abc", 3), "abc");
+        assert_eq!(elide("ééé", 3), "é… (6 bytes)");
+        assert_eq!(group_digits(1234567), "1,234,567");
+        assert_eq!(group_digits(999), "999");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! output can be printed with `cnnc compile --emit <stage>`.
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod conic;
 pub mod convex;
 pub mod diag;

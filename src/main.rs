@@ -72,6 +72,9 @@ enum Command {
         /// Print the outcome as one JSON object.
         #[arg(long, value_enum)]
         report: Option<ReportFormat>,
+        /// Stop the solver after this many seconds (exit 5), like a model's `time_limit`.
+        #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+        time_limit: Option<f64>,
     },
     /// Compile a model and print one stage of it.
     Compile {
@@ -146,6 +149,14 @@ fn parse_data(s: &str) -> Result<(String, PathBuf), String> {
     Ok((n.to_string(), PathBuf::from(p)))
 }
 
+/// `--time-limit`: a positive finite number of seconds.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t > 0.0 && t.is_finite() => Ok(t),
+        _ => Err(format!("`{s}` is not a positive number of seconds")),
+    }
+}
+
 fn parse_set(s: &str) -> Result<(String, f64), String> {
     let (n, v) = s
         .split_once('=')
@@ -180,7 +191,11 @@ fn main() -> ExitCode {
         Command::Check { input } => check(&input),
         Command::Eval { input, weights, .. } => eval(&input, &weights, out),
         Command::Compare { input, methods } => compare(&input, &methods),
-        Command::Solve { file, report } => return solve_cbf(&file, report),
+        Command::Solve {
+            file,
+            report,
+            time_limit,
+        } => return solve_cbf(&file, report, time_limit),
         Command::Train {
             input,
             method,
@@ -420,7 +435,7 @@ fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
 }
 
 /// `cnnc solve FILE.cbf`: its own exit codes, so it returns one.
-fn solve_cbf(path: &Path, format: Option<ReportFormat>) -> ExitCode {
+fn solve_cbf(path: &Path, format: Option<ReportFormat>, time_limit: Option<f64>) -> ExitCode {
     use cnnc::conic::cbf;
     let mut sources = SourceMap::new();
     // A failed write is reported (exit 1 for the stream, as for a bad file).
@@ -449,7 +464,11 @@ fn solve_cbf(path: &Path, format: Option<ReportFormat>) -> ExitCode {
         }
     };
     let backend = cnnc::solve::choose_backend(&problem);
-    match cnnc::solve::solve(&problem, backend, &cnnc::solve::Settings::default()) {
+    let settings = cnnc::solve::Settings {
+        time_limit,
+        ..Default::default()
+    };
+    match cnnc::solve::solve(&problem, backend, &settings) {
         Ok(outcome) => {
             let shown = match format {
                 Some(ReportFormat::Json) => print(&format!(

@@ -16,9 +16,12 @@ use rand::SeedableRng;
 
 use super::options;
 use super::{Checker, Def};
-use crate::diag::{suggest, Diagnostic, SourceId, Span};
+use crate::diag::{elide, suggest, Diagnostic, SourceId, Span};
 use crate::model::{self, DataId, OptionValue};
 use crate::syntax::ast;
+
+/// Longest cell or header text echoed in a message, in bytes.
+const MAX_ECHO: usize = 60;
 
 /// What the target columns hold.
 #[derive(Clone, Copy, PartialEq)]
@@ -306,6 +309,35 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Reports a header name given twice (E1010), at its second place in the header line.
+    fn unique_headers(&mut self, src: SourceId, headers: &[String]) -> bool {
+        let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            let Some(&j) = first.get(h.as_str()) else {
+                first.insert(h, i);
+                continue;
+            };
+            let text = &self.sources.get(src).text;
+            let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+            let ranges = field_ranges(text, bom);
+            let at = |k: usize| Span::new(src, ranges.get(k).cloned().unwrap_or(0..0));
+            let name = self.sources.get(src).name.clone();
+            let d = Diagnostic::error(
+                "E1010",
+                format!(
+                    "column `{}` appears twice in the header of `{name}`",
+                    elide(h, MAX_ECHO)
+                ),
+            )
+            .with_primary(at(i), format!("column {} is named again", i + 1))
+            .with_label(at(j), format!("column {} has this name", j + 1))
+            .with_help("give every column its own name in the header line");
+            self.error(d);
+            return false;
+        }
+        true
+    }
+
     fn read_csv(
         &mut self,
         src: SourceId,
@@ -338,7 +370,10 @@ impl<'a> Checker<'a> {
             self.error(d);
             return None;
         }
-        let header_end = text.find('\n').unwrap_or(text.len());
+        let header_end = line_end(&text, 0);
+        if !self.unique_headers(src, &headers) {
+            return None;
+        }
         let find = |c: &mut Self, (col, span): &(String, Span)| -> Option<usize> {
             if let Some(i) = headers.iter().position(|h| h == col) {
                 return Some(i);
@@ -347,7 +382,7 @@ impl<'a> Checker<'a> {
                 Diagnostic::error("E1002", format!("data file `{name}` has no column `{col}`"))
                     .with_primary(*span, "no such column")
                     .with_label(file_span(0..header_end), "the header")
-                    .with_note(format!("columns: {}", headers.join(", ")));
+                    .with_note(format!("columns: {}", elide(&headers.join(", "), 400)));
             if let Some(s) = suggest(col, headers.iter().map(String::as_str)) {
                 d = d.with_help(format!("did you mean `{s}`?"));
             }
@@ -379,7 +414,7 @@ impl<'a> Checker<'a> {
         if feature_idx.is_empty() {
             let d = Diagnostic::error("E1002", format!("data file `{name}` has no feature column"))
                 .with_primary(path_span, "no features")
-                .with_note(format!("columns: {}", headers.join(", ")));
+                .with_note(format!("columns: {}", elide(&headers.join(", "), 400)));
             self.error(d);
             return None;
         }
@@ -392,6 +427,8 @@ impl<'a> Checker<'a> {
         };
         let mut ok = true;
         let mut errors = 0;
+        // Line numbers are counted as the records go by, so the reading stays linear.
+        let (mut line_no, mut counted_to) = (1usize, 0usize);
         for rec in reader.records() {
             let rec = match rec {
                 Ok(r) => r,
@@ -403,8 +440,26 @@ impl<'a> Checker<'a> {
                     return None;
                 }
             };
-            let start = rec.position().map_or(0, |p| p.byte() as usize);
-            let row = rec.position().map_or(0, |p| p.line() as usize);
+            // With CRLF endings a record's position is the `\n` ending the line above it.
+            let mut start = rec
+                .position()
+                .map_or(0, |p| p.byte() as usize)
+                .min(text.len());
+            while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
+                start += 1;
+            }
+            line_no += text.as_bytes()[counted_to..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            counted_to = start;
+            let row = line_no;
+            // Each field's place in the line, found in one scan, only when an error needs it.
+            let ranges = std::cell::OnceCell::new();
+            let field_span = |i: usize| -> Span {
+                let r = ranges.get_or_init(|| field_ranges(&text, start));
+                file_span(r.get(i).cloned().unwrap_or(start..line_end(&text, start)))
+            };
             if rec.iter().all(str::is_empty) {
                 continue; // a blank line
             }
@@ -430,18 +485,18 @@ impl<'a> Checker<'a> {
             }
             let cell = |c: &mut Self, i: usize| -> Option<f64> {
                 let s = rec.get(i).unwrap_or("");
-                let span = file_span(field_range(&text, start, i));
                 match s.parse::<f64>() {
                     Ok(v) if v.is_finite() => Some(v),
                     Ok(_) => {
                         let d = Diagnostic::error(
                             "E1004",
                             format!(
-                                "row {row}, column `{}` of `{name}` is `{s}`: not a finite number",
-                                headers[i]
+                                "row {row}, column `{}` of `{name}` is `{}`: not a finite number",
+                                elide(&headers[i], MAX_ECHO),
+                                elide(s, MAX_ECHO)
                             ),
                         )
-                        .with_primary(span, "not finite")
+                        .with_primary(field_span(i), "not finite")
                         .with_help("remove or impute missing values before training");
                         c.error(d);
                         None
@@ -449,9 +504,9 @@ impl<'a> Checker<'a> {
                     Err(_) => {
                         let d = Diagnostic::error(
                             "E1003",
-                            format!("row {row}, column `{}` of `{name}` is not a number", headers[i]),
+                            format!("row {row}, column `{}` of `{name}` is not a number", elide(&headers[i], MAX_ECHO)),
                         )
-                        .with_primary(span, if s.is_empty() { "empty cell".to_string() } else { format!("`{s}`") })
+                        .with_primary(field_span(i), if s.is_empty() { "empty cell".to_string() } else { format!("`{}`", elide(s, MAX_ECHO)) })
                         .with_help(if s.is_empty() {
                             "fill in the missing value or drop the row".to_string()
                         } else {
@@ -483,7 +538,7 @@ impl<'a> Checker<'a> {
                 TargetMode::Labels => {
                     let l = rec.get(target_idx[0]).unwrap_or("").to_string();
                     if l.is_empty() {
-                        let span = file_span(field_range(&text, start, target_idx[0]));
+                        let span = field_span(target_idx[0]);
                         let d = Diagnostic::error(
                             "E1003",
                             format!("row {row} of `{name}` has no label"),
@@ -655,6 +710,20 @@ impl<'a> Checker<'a> {
         split: Option<(f64, u64)>,
         positive: Option<(String, Span)>,
     ) -> Option<model::Dataset> {
+        let mut table = table;
+        let mut positive = positive;
+        // Numeric labels name classes by value: `1` and `1.0` are one class, named `1`.
+        if table.labels.iter().all(|l| l.parse::<f64>().is_ok()) {
+            let canon = |l: &str| crate::syntax::print::format_number(l.parse().unwrap_or(0.0));
+            for l in &mut table.labels {
+                *l = canon(l);
+            }
+            if let Some((p, _)) = &mut positive {
+                if p.parse::<f64>().is_ok() {
+                    *p = canon(p);
+                }
+            }
+        }
         let n = table.x.len();
         let d = table.feature_names.len();
         let has_target = !table.target_names.is_empty();
@@ -706,11 +775,42 @@ impl<'a> Checker<'a> {
             self.error(d);
             return None;
         }
+        // One map lookup per row and one pass per grouping: linear in rows, whatever the classes.
+        let index: std::collections::HashMap<&str, usize> = class_names
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
         let class_of: Vec<usize> = table
             .labels
             .iter()
-            .map(|l| class_names.iter().position(|c| c == l).unwrap_or(0))
+            .map(|l| index.get(l.as_str()).copied().unwrap_or(0))
             .collect();
+        let by_class = |rows: &mut dyn Iterator<Item = (usize, usize)>| {
+            let mut groups = vec![Vec::new(); class_names.len()];
+            if groups.is_empty() {
+                return groups; // no classes: nothing to group
+            }
+            for (at, row) in rows {
+                groups[class_of[row]].push(at);
+            }
+            groups
+        };
+        // The features and targets of every row, 8 bytes each, before they are built.
+        let k = match mode {
+            TargetMode::Values => table.target_names.len(),
+            TargetMode::Labels if class_names.len() == 2 => 1,
+            TargetMode::Labels => class_names.len(),
+        };
+        let cells = (n as u64).saturating_mul((d + k) as u64);
+        let how = format!(
+            "{} rows × ({d} features + {k} target columns) × 8 bytes",
+            crate::diag::group_digits(n as u64)
+        );
+        let what = format!("data `{}`", name.name);
+        if !self.reserve(&what, cells.saturating_mul(8), item_span, how) {
+            return None;
+        }
 
         // Train/test split: stratified by class for labelled data.
         let (train_rows, test_rows): (Vec<usize>, Vec<usize>) = match split {
@@ -720,9 +820,7 @@ impl<'a> Checker<'a> {
                 let groups: Vec<Vec<usize>> = if class_names.is_empty() {
                     vec![(0..n).collect()]
                 } else {
-                    (0..class_names.len())
-                        .map(|k| (0..n).filter(|&i| class_of[i] == k).collect())
-                        .collect()
+                    by_class(&mut (0..n).map(|i| (i, i)))
                 };
                 let (mut tr, mut te) = (Vec::new(), Vec::new());
                 for mut g in groups {
@@ -740,11 +838,6 @@ impl<'a> Checker<'a> {
         let xmat = |rows: &[usize]| DMatrix::from_fn(rows.len(), d, |i, j| table.x[rows[i]][j]);
         let mut x = xmat(&train_rows);
         let mut test_x = xmat(&test_rows);
-        let k = match mode {
-            TargetMode::Values => table.target_names.len(),
-            TargetMode::Labels if class_names.len() == 2 => 1,
-            TargetMode::Labels => class_names.len(),
-        };
         let ymat = |rows: &[usize]| {
             DMatrix::from_fn(rows.len(), k, |i, j| match mode {
                 TargetMode::Values => table.y_values[rows[i]][j],
@@ -761,17 +854,15 @@ impl<'a> Checker<'a> {
         };
         let y = ymat(&train_rows);
         let test_y = ymat(&test_rows);
+        let train_groups = by_class(&mut train_rows.iter().copied().enumerate());
+        let test_groups = by_class(&mut test_rows.iter().copied().enumerate());
         let classes: Vec<model::Class> = class_names
             .iter()
-            .enumerate()
-            .map(|(c, name)| model::Class {
+            .zip(train_groups.into_iter().zip(test_groups))
+            .map(|(name, (rows, test_rows))| model::Class {
                 name: name.clone(),
-                rows: (0..train_rows.len())
-                    .filter(|&i| class_of[train_rows[i]] == c)
-                    .collect(),
-                test_rows: (0..test_rows.len())
-                    .filter(|&i| class_of[test_rows[i]] == c)
-                    .collect(),
+                rows,
+                test_rows,
             })
             .collect();
         if let Some(c) = classes.iter().find(|c| c.rows.is_empty()) {
@@ -846,31 +937,25 @@ fn line_end(text: &str, at: usize) -> usize {
     text[at..].find(['\n', '\r']).map_or(text.len(), |e| at + e)
 }
 
-/// Byte range of field `idx` in the CSV record starting at `start` (quotes respected).
-fn field_range(text: &str, start: usize, idx: usize) -> std::ops::Range<usize> {
+/// Byte ranges of the fields of the CSV record starting at `start`, up to the end of its line
+/// (quotes respected), in one scan.
+fn field_ranges(text: &str, start: usize) -> Vec<std::ops::Range<usize>> {
     let end = line_end(text, start);
     let bytes = text.as_bytes();
-    let (mut field, mut i, mut quoted) = (0, start, false);
-    let mut field_start = start;
-    while i < end {
-        match bytes[i] {
+    let mut out = Vec::new();
+    let (mut field_start, mut quoted) = (start, false);
+    for (i, &b) in bytes.iter().enumerate().take(end).skip(start) {
+        match b {
             b'"' => quoted = !quoted,
             b',' if !quoted => {
-                if field == idx {
-                    return trim_range(text, field_start, i);
-                }
-                field += 1;
+                out.push(trim_range(text, field_start, i));
                 field_start = i + 1;
             }
             _ => {}
         }
-        i += 1;
     }
-    if field == idx {
-        trim_range(text, field_start, end)
-    } else {
-        start..end
-    }
+    out.push(trim_range(text, field_start, end));
+    out
 }
 
 fn trim_range(text: &str, s: usize, e: usize) -> std::ops::Range<usize> {

@@ -54,6 +54,10 @@ struct Checker<'a> {
     activations: HashMap<String, (&'a ast::FnDef, Span)>,
     /// Library calls being inlined: (call span, function name), outermost first.
     call_stack: Vec<(Span, String)>,
+    /// Constraint names declared so far (a per-class constraint under its base name).
+    constraint_names: HashMap<String, Span>,
+    /// Estimated bytes of the variables and layers declared so far (see [`crate::budget`]).
+    memory: u64,
     model: Model,
 }
 
@@ -76,6 +80,8 @@ pub fn check(
         names: HashMap::new(),
         activations: HashMap::new(),
         call_stack: Vec::new(),
+        constraint_names: HashMap::new(),
+        memory: 0,
         model: Model {
             file: name,
             constants: Vec::new(),
@@ -162,6 +168,38 @@ pub fn load_library(
 impl<'a> Checker<'a> {
     fn error(&mut self, d: Diagnostic) {
         self.diags.push(d);
+    }
+
+    /// Adds `bytes` for the declaration at `span` to the model's estimate; if that goes over the
+    /// memory budget, reports it (E0330) and returns false.
+    fn reserve(&mut self, what: &str, bytes: u64, span: Span, how: String) -> bool {
+        let total = self.memory.saturating_add(bytes);
+        let (limit, origin) = crate::budget::limit();
+        if total <= limit {
+            self.memory = total;
+            return true;
+        }
+        let show = crate::budget::show;
+        let mut d = Diagnostic::error(
+            "E0330",
+            format!(
+                "{what} needs an estimated {}, over the memory budget of {}",
+                show(bytes),
+                show(limit)
+            ),
+        )
+        .with_primary(span, how);
+        if self.memory > 0 {
+            d = d.with_note(format!(
+                "the declarations above it need {} already",
+                show(self.memory)
+            ));
+        }
+        d = d
+            .with_note(format!("the budget is {origin}"))
+            .with_help("make it smaller, or raise the budget if the machine has the memory");
+        self.error(d);
+        false
     }
 
     fn has_errors(&self) -> bool {
@@ -383,6 +421,18 @@ impl<'a> Checker<'a> {
         for e in shape {
             match self.const_number(e, "a dimension") {
                 Some(v) if v >= 1.0 && v.fract() == 0.0 && v < 1e9 => dims.push(v as usize),
+                Some(v) if v >= 1e9 => {
+                    let d = Diagnostic::error(
+                        "E0304",
+                        format!(
+                            "a dimension must be less than 1,000,000,000, not {}",
+                            crate::syntax::print::format_number(v)
+                        ),
+                    )
+                    .with_primary(e.span, "larger than the limit");
+                    self.error(d);
+                    return;
+                }
                 Some(v) => {
                     let d = Diagnostic::error(
                         "E0304",
@@ -394,6 +444,16 @@ impl<'a> Checker<'a> {
                 }
                 None => return,
             }
+        }
+        let entries = crate::budget::product(&dims.iter().map(|&d| d as u64).collect::<Vec<_>>());
+        let how = format!(
+            "{} entries × {} bytes",
+            crate::diag::group_digits(entries),
+            crate::budget::BYTES_PER_ENTRY
+        );
+        let what = format!("variable `{}`", name.name);
+        if !self.reserve(&what, crate::budget::model_var(entries), name.span, how) {
+            return;
         }
         let (mut lower, mut upper) = (None, None);
         match bound {
@@ -456,21 +516,18 @@ impl<'a> Checker<'a> {
         each: Option<&ast::ForClause>,
         body: &ast::Body,
     ) {
-        if let Some(prev) = self
-            .model
-            .constraints
-            .iter()
-            .find(|c| c.name == name.name || c.name.starts_with(&format!("{}[", name.name)))
-        {
+        // One map lookup per constraint: checking names is linear in their number.
+        if let Some(&prev) = self.constraint_names.get(&name.name) {
             let d = Diagnostic::error(
                 "E0203",
                 format!("constraint `{}` is defined twice", name.name),
             )
             .with_primary(name.span, "defined again here")
-            .with_label(prev.span, "first defined here");
+            .with_label(prev, "first defined here");
             self.error(d);
             return;
         }
+        self.constraint_names.insert(name.name.clone(), span);
         match each {
             None => {
                 let env = expr::Env::default();

@@ -4,12 +4,15 @@
 
 use super::options::Kind;
 use super::{Checker, Def};
-use crate::diag::{suggest, Diagnostic, Span};
+use crate::diag::{group_digits, suggest, Diagnostic, Span};
 use crate::model::{self, BiasMode, LayerParam, NetId, OptionValue, Shape, VarId, VarRole};
 use crate::syntax::ast;
 
 /// Layer kinds the language knows.
 const LAYER_KINDS: [&str; 1] = ["dense"];
+
+/// The widest layer: each layer's width is capped, their product by the memory budget.
+const MAX_WIDTH: f64 = 1e6;
 
 /// Named arguments of `dense`.
 const DENSE_ARGS: [&str; 5] = ["width", "activation", "bias", "weights", "biases"];
@@ -60,10 +63,31 @@ impl<'a> Checker<'a> {
         }
         let net_id = NetId(self.model.networks.len());
         let inputs = self.model.datasets[data.0].d();
+        let ds = &self.model.datasets[data.0];
+        let samples = (ds.x.nrows() + ds.test_x.nrows()) as u64;
         let mut width = inputs;
         let mut out = Vec::new();
         for (i, layer) in layers.iter().enumerate() {
             let Some(l) = self.layer(net_id, &name.name, i, width, layer) else {
+                return;
+            };
+            let cols = (width + usize::from(l.bias == BiasMode::Column)) as u64;
+            let bytes = crate::budget::layer(l.outputs as u64, cols, samples);
+            let what = format!(
+                "layer {} of `{}` (`{}.W{}`)",
+                i + 1,
+                name.name,
+                name.name,
+                i + 1
+            );
+            let how = format!(
+                "{} × {} weights, {} × {} activations",
+                group_digits(l.outputs as u64),
+                group_digits(cols),
+                group_digits(samples),
+                group_digits(l.outputs as u64)
+            );
+            if !self.reserve(&what, bytes, layer.span, how) {
                 return;
             };
             width = l.outputs;
@@ -153,7 +177,19 @@ impl<'a> Checker<'a> {
             return None;
         };
         let outputs = match self.option_value(&width_arg.value, Kind::Count)? {
-            OptionValue::Number(w) if (1.0..=1e6).contains(&w) => w as usize,
+            OptionValue::Number(w) if (1.0..=MAX_WIDTH).contains(&w) => w as usize,
+            OptionValue::Number(w) if w > MAX_WIDTH => {
+                let d = Diagnostic::error(
+                    "E0304",
+                    format!(
+                        "a layer's width is at most 1,000,000, not {}",
+                        crate::syntax::print::format_number(w)
+                    ),
+                )
+                .with_primary(width_arg.value.span, "wider than the limit");
+                self.error(d);
+                return None;
+            }
             _ => {
                 let d = Diagnostic::error("E0304", "a layer's width must be a positive integer")
                     .with_primary(width_arg.value.span, "not a positive integer");

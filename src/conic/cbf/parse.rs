@@ -3,7 +3,7 @@
 //! misordered keywords. Meaning (indices, cone names, sizes) is checked in `build`.
 
 use super::lexer::{lex, Tok};
-use crate::diag::{suggest, Diagnostic, SourceId, Span};
+use crate::diag::{elide, push_bounded, suggest, Diagnostic, SourceId, Span};
 
 /// A value with the span it was read from.
 #[derive(Clone, Debug)]
@@ -287,7 +287,8 @@ impl<'t> Parser<'t> {
             else {
                 if !stray_reported {
                     let line = self.lines[self.pos].span();
-                    self.diags.push(
+                    push_bounded(
+                        &mut self.diags,
                         Diagnostic::error("E0704", "data line outside any keyword item")
                             .with_primary(line, "this line belongs to no keyword")
                             .with_help(
@@ -323,7 +324,7 @@ impl<'t> Parser<'t> {
     }
 
     fn unknown_keyword(&mut self, word: &str, span: Span) {
-        let mut d = Diagnostic::error("E0701", format!("unknown keyword `{word}`"))
+        let mut d = Diagnostic::error("E0701", format!("unknown keyword `{}`", elide(word, 60)))
             .with_primary(span, "not a CBF keyword");
         let names = KEYWORDS.iter().map(|(n, _)| *n);
         d = match suggest(word, names) {
@@ -334,12 +335,13 @@ impl<'t> Parser<'t> {
                  DCOORD and CHANGE (keywords are case sensitive)",
             ),
         };
-        self.diags.push(d);
+        push_bounded(&mut self.diags, d);
     }
 
     fn check_order(&mut self, kw: Keyword, span: Span) {
         if let Some(&(_, first)) = self.file.keywords.iter().find(|(k, _)| *k == kw) {
-            self.diags.push(
+            push_bounded(
+                &mut self.diags,
                 Diagnostic::error("E0710", format!("keyword `{}` appears twice", kw.name()))
                     .with_primary(span, "repeated here")
                     .with_label(first, "first given here")
@@ -349,7 +351,8 @@ impl<'t> Parser<'t> {
         }
         if kw == Keyword::Ver {
             if let Some(&(_, first)) = self.file.keywords.first() {
-                self.diags.push(
+                push_bounded(
+                    &mut self.diags,
                     Diagnostic::error("E0709", "`VER` must be the first keyword of the file")
                         .with_primary(span, "given here")
                         .with_label(first, "but the file starts with this keyword"),
@@ -363,7 +366,7 @@ impl<'t> Parser<'t> {
             .iter()
             .find(|(k, _)| k.group() > kw.group())
         {
-            self.diags.push(
+            push_bounded(&mut self.diags,
                 Diagnostic::error(
                     "E0711",
                     format!(
@@ -380,7 +383,8 @@ impl<'t> Parser<'t> {
         }
         for (k, kspan) in self.file.keywords.clone() {
             if k.must_follow().contains(&kw) {
-                self.diags.push(
+                push_bounded(
+                    &mut self.diags,
                     Diagnostic::error(
                         "E0711",
                         format!("`{}` must come before `{}`", kw.name(), k.name()),
@@ -412,7 +416,7 @@ impl<'t> Parser<'t> {
                 (self.file.eof, "the file ends here".to_string())
             } else {
                 let s = self.lines[self.pos].span();
-                (s, format!("`{}` starts here", self.slice(s)))
+                (s, format!("`{}` starts here", elide(self.slice(s), 60)))
             };
             let mut d = match progress {
                 Some((count, got)) => Diagnostic::error(
@@ -439,7 +443,7 @@ impl<'t> Parser<'t> {
                     .collect::<Vec<_>>()
                     .join(" ")
             ));
-            self.diags.push(d);
+            push_bounded(&mut self.diags, d);
             return Err(Stop::Short);
         }
         let line_span = self.lines[self.pos].span();
@@ -451,7 +455,8 @@ impl<'t> Parser<'t> {
             .collect::<Vec<_>>()
             .join(" ");
         if toks.len() != want.len() {
-            self.diags.push(
+            push_bounded(
+                &mut self.diags,
                 Diagnostic::error(
                     "E0703",
                     format!(
@@ -478,9 +483,13 @@ impl<'t> Parser<'t> {
                 (Tok::Int, Field::Int) => match s.parse::<i64>() {
                     Ok(v) => Some(Val::Int(v)),
                     Err(_) => {
-                        self.diags.push(
-                            Diagnostic::error("E0702", format!("integer `{s}` is too large"))
-                                .with_primary(span, "does not fit in 64 bits"),
+                        push_bounded(
+                            &mut self.diags,
+                            Diagnostic::error(
+                                "E0702",
+                                format!("integer `{}` is too large", elide(s, 60)),
+                            )
+                            .with_primary(span, "does not fit in 64 bits"),
                         );
                         None
                     }
@@ -488,9 +497,13 @@ impl<'t> Parser<'t> {
                 (Tok::Int | Tok::Real, Field::Real) => match s.parse::<f64>() {
                     Ok(v) if v.is_finite() => Some(Val::Real(v)),
                     _ => {
-                        self.diags.push(
-                            Diagnostic::error("E0702", format!("number `{s}` is out of range"))
-                                .with_primary(span, "not a finite 64-bit float"),
+                        push_bounded(
+                            &mut self.diags,
+                            Diagnostic::error(
+                                "E0702",
+                                format!("number `{}` is out of range", elide(s, 60)),
+                            )
+                            .with_primary(span, "not a finite 64-bit float"),
                         );
                         None
                     }
@@ -508,12 +521,14 @@ impl<'t> Parser<'t> {
                         Field::Real => "a number",
                         Field::Word => "a name",
                     };
-                    self.diags.push(
+                    push_bounded(
+                        &mut self.diags,
                         Diagnostic::error(
                             "E0703",
                             format!(
-                                "expected {expected} in this {what} line of `{}`, found `{s}`",
-                                kw.name()
+                                "expected {expected} in this {what} line of `{}`, found `{}`",
+                                kw.name(),
+                                elide(s, 60)
                             ),
                         )
                         .with_primary(span, format!("{found}, not {expected}"))
@@ -534,8 +549,9 @@ impl<'t> Parser<'t> {
     }
 
     fn bad_number(&mut self, s: &str, span: Span) {
-        self.diags.push(
-            Diagnostic::error("E0702", format!("`{s}` is not a number"))
+        push_bounded(
+            &mut self.diags,
+            Diagnostic::error("E0702", format!("`{}` is not a number", elide(s, 60)))
                 .with_primary(span, "malformed number")
                 .with_help("numbers are written in C notation, e.g. `3`, `-0.5`, `1.5e-3`"),
         );
@@ -551,7 +567,8 @@ impl<'t> Parser<'t> {
 
     fn nonneg(&mut self, kw: Keyword, v: Sp<i64>) -> Option<Sp<i64>> {
         if v.v < 0 {
-            self.diags.push(
+            push_bounded(
+                &mut self.diags,
                 Diagnostic::error("E0703", format!("negative count in `{}`", kw.name()))
                     .with_primary(v.span, "must be zero or more"),
             );
@@ -599,7 +616,8 @@ impl<'t> Parser<'t> {
                         Some(v) => {
                             self.file.objsense.get_or_insert(Sp { v, span: f[0].span });
                         }
-                        None => self.diags.push(
+                        None => push_bounded(
+                            &mut self.diags,
                             Diagnostic::error(
                                 "E0712",
                                 "the objective sense must be `MIN` or `MAX`",
@@ -636,7 +654,8 @@ impl<'t> Parser<'t> {
                     cones.push(PowCone { alphas, span });
                 }
                 if params != total.v {
-                    self.diags.push(
+                    push_bounded(
+                        &mut self.diags,
                         Diagnostic::error(
                             "E0705",
                             format!(
