@@ -626,7 +626,7 @@ fn syntax_error(src: SourceId, text: &str, e: pest::error::Error<Rule>) -> Diagn
     expected.dedup();
     let ops = ["`*`, `/` or `@`", "`+` or `-`"];
     if ops.iter().all(|o| expected.contains(o)) {
-        expected.retain(|e| !ops.contains(e));
+        expected.retain(|e| !ops.contains(e) && *e != "`^`");
         expected.insert(0, "an operator");
     }
     if item_may_start {
