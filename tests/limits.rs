@@ -272,3 +272,73 @@ fn the_call_depth_limit_is_named_as_such() {
         "[E0316] Error: `f` calls itself (directly or not)"
     );
 }
+
+/// Every pass over `text` in this process: parse, check, lowering, canonicalization, the four
+/// printers, evaluation with its gradient, and dropping it all.
+fn every_pass(text: &str) -> Result<(), String> {
+    use cnnc::diag::SourceMap;
+    use cnnc::driver::stages;
+    let mut sources = SourceMap::new();
+    let src = sources.add("model.cnn", None, text.to_string());
+    let render = |s: &SourceMap, d: &[cnnc::diag::Diagnostic]| cnnc::diag::render(s, d, false);
+    let (file, model) = cnnc::frontend(
+        &mut sources,
+        src,
+        Path::new("."),
+        &cnnc::sema::Overrides::default(),
+    )
+    .map_err(|d| render(&sources, &d))?;
+    let program = stages::program(&model, &sources, None).map_err(|d| render(&sources, &d))?;
+    let (conic, _) = stages::conic(&program).map_err(|d| render(&sources, &d))?;
+    let printed = [
+        cnnc::syntax::print::print_file(&sources, &file),
+        cnnc::model::print::print_model(&sources, &model),
+        cnnc::convex::print::print(&program.translation().program),
+        cnnc::conic::print::print(&conic, &sources),
+    ];
+    assert!(printed.iter().all(|p| !p.is_empty()));
+    let objective = &model.objective.as_ref().expect("an objective").expr;
+    let point = vec![nalgebra::DMatrix::from_element(1, 1, 0.5); model.vars.len()];
+    let at = cnnc::nn::Values::new(&model, point).map_err(|e| e.to_string())?;
+    cnnc::nn::value_and_gradient(&model, objective, &at).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Runs [`every_pass`] on a thread with a stack of `mib` MiB.
+fn on_stack(mib: usize, text: String) -> Result<(), String> {
+    std::thread::Builder::new()
+        .stack_size(mib << 20)
+        .spawn(move || every_pass(&text))
+        .expect("spawn")
+        .join()
+        .expect("no panic")
+}
+
+#[test]
+fn no_pass_recurses_per_term() {
+    // 100,000-term chains on a 1 MiB stack: a pass recursing once per term would overflow it.
+    let chains = [
+        vec!["b"; N].join(" + "),
+        format!("abs(b){}", " + abs(b) - b".repeat(N / 2)),
+        format!("abs(b){}", " * 2".repeat(N)),
+        format!("b{}", " / 1 * 1".repeat(N / 2)),
+        format!("sum([{}]) * b", vec!["1"; N].join(", ")),
+    ];
+    for chain in chains {
+        let text = format!("{HEADER}minimize {chain}\n");
+        if let Err(e) = on_stack(1, text) {
+            panic!("{}: {e}", &chain[..40]);
+        }
+    }
+}
+
+#[test]
+fn nesting_at_the_limit_fits_a_default_thread_stack() {
+    // 2 MiB is what Rust gives a spawned thread (and each test) by default.
+    for form in ["paren", "neg", "abs", "pow"] {
+        let (text, _) = nested(form, K);
+        if let Err(e) = on_stack(2, text) {
+            panic!("{form}: {e}");
+        }
+    }
+}

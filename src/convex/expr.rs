@@ -405,11 +405,18 @@ impl Expr {
         Expr::linear(LinOp::Add, vec![self, other.scale(-1.0)])
     }
 
-    /// `c · self`.
+    /// `c · self`; a scaling of a scaling is one (so `abs(x) * 2 * 2 * …` does not nest).
     pub fn scale(self, c: f64) -> Expr {
         let (rows, cols) = (self.rows, self.cols);
         match self.node {
             Node::Affine(a) => a.scale(c).into(),
+            Node::Linear(LinOp::Scale(c0), args) => Expr {
+                node: Node::Linear(LinOp::Scale(c0 * c), args),
+                rows,
+                cols,
+                span: None,
+                label: None,
+            },
             node => Expr {
                 node: Node::Linear(
                     LinOp::Scale(c),
