@@ -42,20 +42,18 @@ impl Value<'_> {
 /// Local bindings: function parameters and loop variables.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Env<'a> {
-    bindings: Vec<(String, Value<'a>)>,
+    /// By name, so that a function of many parameters binds and looks them up in linear time.
+    bindings: std::collections::HashMap<String, Value<'a>>,
     in_activation: bool,
 }
 
 impl<'a> Env<'a> {
+    /// Binds `name` (a later binding of the same name replaces the earlier one).
     pub(super) fn bind(&mut self, name: &str, v: Value<'a>) {
-        self.bindings.push((name.to_string(), v));
+        self.bindings.insert(name.to_string(), v);
     }
     fn get(&self, name: &str) -> Option<&Value<'a>> {
-        self.bindings
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
+        self.bindings.get(name)
     }
 }
 
@@ -294,7 +292,7 @@ impl<'a> Checker<'a> {
 
     fn unknown_name(&mut self, n: &str, span: Span, env: &Env<'a>) {
         let mut candidates: Vec<&str> = self.names.keys().map(String::as_str).collect();
-        candidates.extend(env.bindings.iter().map(|(n, _)| n.as_str()));
+        candidates.extend(env.bindings.keys().map(String::as_str));
         candidates.extend(Atom::ALL.iter().map(|(n, _)| *n));
         candidates.extend(BUILTINS);
         candidates.sort_unstable();
