@@ -342,3 +342,23 @@ fn nesting_at_the_limit_fits_a_default_thread_stack() {
         }
     }
 }
+
+#[test]
+fn functions_at_both_limits_compile() {
+    // 32 functions, each nesting 128 deep around the next: the model is about 32 × 128 levels
+    // deep once they are expanded. An even count of `-` keeps each body convex: the objective
+    // is |…|b|…| 32 times, one epigraph variable and two rows per `abs`, besides b and its two
+    // bound rows.
+    let mut text = HEADER.to_string();
+    let negs = "-".repeat(K - 2);
+    for i in 0..31 {
+        text.push_str(&format!("fn f{i}(x) = {negs}abs(f{}(x))\n", i + 1));
+    }
+    text.push_str(&format!("fn f31(x) = {negs}abs(x)\nminimize f0(b)\n"));
+    let conic = all_stages(&text);
+    assert!(
+        first_line(&conic).starts_with("conic problem: 33 variables, 66 rows"),
+        "{}",
+        first_line(&conic)
+    );
+}
