@@ -120,6 +120,20 @@ fn products_lists_and_argument_lists_of_100000_terms_compile() {
         vec!["b"; N].join(", ")
     );
     assert!(all_stages(&call).contains(&format!("q·x + c: {N} b\n")));
+    // The same with named arguments in reverse order, a{i} = i·b: the sum of i·b is N(N−1)/2·b.
+    let named: Vec<String> = (0..N).rev().map(|i| format!("a{i} = {i} * b")).collect();
+    let call = format!(
+        "{HEADER}fn f({}) = {}\nminimize f({})\n",
+        params.join(", "),
+        params.join(" + "),
+        named.join(", ")
+    );
+    let conic = ok(&["compile", "--emit", "conic"], &call);
+    assert!(
+        conic.contains(&format!("q·x + c: {} b\n", N * (N - 1) / 2)),
+        "{}",
+        &conic[..conic.len().min(600)]
+    );
 }
 
 #[test]

@@ -1022,6 +1022,17 @@ impl<'a> Checker<'a> {
         let mut bound: Vec<Option<Value<'a>>> = vec![None; def.params.len()];
         let mut ok = true;
         let mut next = 0;
+        // Parameter positions by name, when arguments are named (linear for long lists).
+        let by_name: std::collections::HashMap<&str, usize> =
+            if args.iter().any(|a| a.name.is_some()) {
+                let mut m = std::collections::HashMap::new();
+                for (i, p) in def.params.iter().enumerate() {
+                    m.entry(p.name.as_str()).or_insert(i);
+                }
+                m
+            } else {
+                std::collections::HashMap::new()
+            };
         for a in args {
             let slot = match &a.name {
                 None => {
@@ -1029,7 +1040,7 @@ impl<'a> Checker<'a> {
                     next += 1;
                     s
                 }
-                Some(n) => match def.params.iter().position(|p| p.name == n.name) {
+                Some(n) => match by_name.get(n.name.as_str()).copied() {
                     Some(i) => i,
                     None => {
                         let mut d = Diagnostic::error(
