@@ -312,7 +312,11 @@ fn every_pass(text: &str) -> Result<(), String> {
     ];
     assert!(printed.iter().all(|p| !p.is_empty()));
     let objective = &model.objective.as_ref().expect("an objective").expr;
-    let point = vec![nalgebra::DMatrix::from_element(1, 1, 0.5); model.vars.len()];
+    let point = model
+        .vars
+        .iter()
+        .map(|v| nalgebra::DMatrix::from_element(v.shape.rows(), v.shape.cols(), 0.5))
+        .collect();
     let at = cnnc::nn::Values::new(&model, point).map_err(|e| e.to_string())?;
     cnnc::nn::value_and_gradient(&model, objective, &at).map_err(|e| e.to_string())?;
     Ok(())
@@ -335,11 +339,12 @@ fn no_pass_recurses_per_term() {
         vec!["b"; N].join(" + "),
         format!("abs(b){}", " + abs(b) - b".repeat(N / 2)),
         format!("abs(b){}", " * 2".repeat(N)),
+        format!("sum(abs(x){})", " * [1, 1]".repeat(N)),
         format!("b{}", " / 1 * 1".repeat(N / 2)),
         format!("sum([{}]) * b", vec!["1"; N].join(", ")),
     ];
     for chain in chains {
-        let text = format!("{HEADER}minimize {chain}\n");
+        let text = format!("{HEADER}var x[2] in [-1, 1]\nminimize {chain}\n");
         if let Err(e) = on_stack(1, text) {
             panic!("{}: {e}", &chain[..40]);
         }
