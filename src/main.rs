@@ -175,6 +175,18 @@ fn parse_set(s: &str) -> Result<(String, f64), String> {
 struct Failed(SourceMap, Vec<Diagnostic>);
 
 fn main() -> ExitCode {
+    // Defence in depth: the nesting limits bound every pass's recursion, and the work runs on
+    // a thread with a large stack (address space only; pages are touched as they are used).
+    std::thread::Builder::new()
+        .name("cnnc".into())
+        .stack_size(256 << 20)
+        .spawn(run)
+        .expect("spawn the main thread")
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return clap_exit(&e),

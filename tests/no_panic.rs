@@ -1,6 +1,8 @@
 //! The parser and checker never panic: 100,000 generated and mutated inputs (from the examples,
 //! the standard library and the bad-input cases) go through `parse` and, when they parse,
-//! through `check` with real data files. A panic fails the test and prints the input.
+//! through `check` with real data files. A panic fails the test and prints the input. One input
+//! in 200 is generated to nest around the nesting limit (and far past it) or to be a flat chain
+//! of thousands of terms.
 //!
 //! `CNNC_FUZZ_SEED=n` explores another seed; `CNNC_FUZZ_INPUTS=n` runs more (or fewer) inputs.
 
@@ -206,6 +208,62 @@ fn soup(rng: &mut ChaCha8Rng) -> String {
         .collect()
 }
 
+/// The nesting limit of docs/LANGUAGE.md.
+const MAX_DEPTH: usize = 128;
+
+/// An expression nested about `MAX_DEPTH` deep (below, at or past it) in random forms, or a
+/// long flat chain of mixed terms (thousands), inside an objective or a constraint.
+fn structured(rng: &mut ChaCha8Rng) -> String {
+    let expr = if rng.random_bool(0.5) {
+        let depth = match rng.random_range(0..4) {
+            0 => rng.random_range(MAX_DEPTH - 3..=MAX_DEPTH + 3),
+            1 => rng.random_range(1..=MAX_DEPTH),
+            2 => rng.random_range(MAX_DEPTH..4 * MAX_DEPTH),
+            _ => rng.random_range(1_000..20_000),
+        };
+        // Built inside-out, one level per form, in linear time.
+        let (mut open, mut close) = (Vec::with_capacity(depth), Vec::with_capacity(depth));
+        for _ in 0..depth {
+            let (o, c) = [
+                ("(", ")"),
+                ("-", ""),
+                ("abs(", ")"),
+                ("", "^1"),
+                ("", "[0]"),
+                ("[", "]"),
+                ("sum(", ") + 1"),
+                ("2 * (", ")"),
+            ][rng.random_range(0..8)];
+            open.push(o);
+            close.push(c);
+        }
+        open.reverse();
+        format!("{}b{}", open.concat(), close.concat())
+    } else {
+        let n = rng.random_range(1_000..5_000);
+        let mut e = String::from("b");
+        for _ in 0..n {
+            // Products and quotients by numbers, so that most chains check.
+            let (op, term) = match rng.random_range(0..4) {
+                0 => ("*", "2"),
+                1 => ("/", "4"),
+                k => (
+                    ["+", "-"][k - 2],
+                    ["b", "2", "abs(b)", "(b - 1)", "x[0]", "-b", "b^2"][rng.random_range(0..7)],
+                ),
+            };
+            e.push_str(&format!(" {op} {term}"));
+        }
+        e
+    };
+    let item = match rng.random_range(0..3) {
+        0 => format!("minimize {expr}"),
+        1 => format!("minimize b\nconstraint c: {expr} <= 1"),
+        _ => format!("const k = {expr}\nminimize b"),
+    };
+    format!("var b in [-1, 1]\nvar x[3]\n{item}\n")
+}
+
 fn run_one(path: &Path, text: &str) {
     let mut sources = SourceMap::new();
     let src = sources.add(path.display().to_string(), Some(path), text.to_string());
@@ -247,7 +305,9 @@ fn parser_and_checker_never_panic() {
     let mut failure = None;
     let mut checked = 0;
     for i in 0..inputs {
-        let (path, text) = if rng.random_range(0..10) == 0 {
+        let (path, text) = if rng.random_range(0..200) == 0 {
+            (PathBuf::from("examples/deep.cnn"), structured(&mut rng))
+        } else if rng.random_range(0..10) == 0 {
             (PathBuf::from("examples/soup.cnn"), soup(&mut rng))
         } else {
             let (p, t) = &corpus[rng.random_range(0..corpus.len())];

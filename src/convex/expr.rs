@@ -405,11 +405,18 @@ impl Expr {
         Expr::linear(LinOp::Add, vec![self, other.scale(-1.0)])
     }
 
-    /// `c · self`.
+    /// `c · self`; a scaling of a scaling is one (so `abs(x) * 2 * 2 * …` does not nest).
     pub fn scale(self, c: f64) -> Expr {
         let (rows, cols) = (self.rows, self.cols);
         match self.node {
             Node::Affine(a) => a.scale(c).into(),
+            Node::Linear(LinOp::Scale(c0), args) => Expr {
+                node: Node::Linear(LinOp::Scale(c0 * c), args),
+                rows,
+                cols,
+                span: None,
+                label: None,
+            },
             node => Expr {
                 node: Node::Linear(
                     LinOp::Scale(c),
@@ -434,8 +441,25 @@ impl Expr {
         self.scale(-1.0)
     }
 
-    /// Entry-wise product with data.
+    /// Entry-wise product with data; a product of a product is one (so `abs(x) * d * d * …`
+    /// does not nest).
     pub fn mul_elem(self, data: Vec<f64>) -> Result<Expr, ShapeError> {
+        if let Node::Linear(LinOp::MulElem(d0), args) = &self.node {
+            if d0.len() == data.len() && args.len() == 1 {
+                let (rows, cols) = (self.rows, self.cols);
+                let Node::Linear(LinOp::MulElem(d0), args) = self.node else {
+                    unreachable!("matched above")
+                };
+                let d = d0.iter().zip(&data).map(|(a, b)| a * b).collect();
+                return Ok(Expr {
+                    node: Node::Linear(LinOp::MulElem(d), args),
+                    rows,
+                    cols,
+                    span: None,
+                    label: None,
+                });
+            }
+        }
         Expr::linear(LinOp::MulElem(data), vec![self])
     }
 

@@ -13,7 +13,7 @@
 use nalgebra::DMatrix;
 
 use super::{csc_from_dense, Affine, Atom, Constraint, Expr, LinOp, Node, Program, VarId, VarSpec};
-use crate::diag::{Diagnostic, SourceMap};
+use crate::diag::{Diagnostic, SourceMap, Span};
 use crate::model::{self, CmpOp, DataPart, ExprKind, Model, Sense};
 use crate::syntax::ast::BinOp;
 
@@ -169,8 +169,10 @@ impl<'m> Context<'m> {
             ExprKind::Binary(op, a, b) => {
                 let x = self.expr(a, hook)?;
                 let y = self.expr(b, hook)?;
-                self.binary(e, *op, x, y).map_err(shape_err)?
+                self.binary(&e.shape, e.span, *op, x, y)
+                    .map_err(shape_err)?
             }
+            ExprKind::Chain(first, steps) => self.chain(first, steps, hook)?,
             ExprKind::Atom(atom, args) => {
                 let xs = args
                     .iter()
@@ -222,9 +224,51 @@ impl<'m> Context<'m> {
         })
     }
 
+    /// A chain in one loop: a sum (`+ -`) becomes one flat `Linear(Add, …)`, other chains
+    /// are folded step by step as the `Binary` nodes they stand for.
+    fn chain(
+        &mut self,
+        first: &model::Expr,
+        steps: &[model::ChainStep],
+        hook: &mut dyn Lowering,
+    ) -> Result<Expr, Vec<Diagnostic>> {
+        let x = self.expr(first, hook)?;
+        let sum = steps
+            .iter()
+            .all(|s| matches!(s.op, BinOp::Add | BinOp::Sub));
+        if sum {
+            let mut terms = vec![x];
+            for s in steps {
+                let y = self.expr(&s.rhs, hook)?;
+                terms.push(if s.op == BinOp::Sub { y.negate() } else { y });
+            }
+            let span = steps.last().map_or(first.span, |s| s.span);
+            return Expr::linear(LinOp::Add, terms)
+                .map_err(|err| vec![err.to_diagnostic(Some(span))]);
+        }
+        let mut acc = x;
+        for s in steps {
+            let y = self.expr(&s.rhs, hook)?;
+            let shape_err = |err: super::ShapeError| vec![err.to_diagnostic(Some(s.span))];
+            acc = self
+                .binary(&s.shape, s.span, s.op, acc, y)
+                .map_err(shape_err)?;
+            let (rows, cols) = dims(&s.shape);
+            if (acc.rows, acc.cols) != (rows, cols) && acc.len() == rows * cols {
+                acc = reshape(acc, rows, cols).map_err(shape_err)?;
+            }
+            acc = acc.with_span(s.span);
+        }
+        Ok(acc)
+    }
+
     fn text(&self, e: &model::Expr) -> String {
+        self.text_at(e.span)
+    }
+
+    fn text_at(&self, span: Span) -> String {
         self.sources
-            .slice(e.span)
+            .slice(span)
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ")
@@ -232,18 +276,19 @@ impl<'m> Context<'m> {
 
     fn binary(
         &self,
-        e: &model::Expr,
+        shape: &model::Shape,
+        span: Span,
         op: BinOp,
         x: Expr,
         y: Expr,
     ) -> Result<Expr, super::ShapeError> {
         let cst = |z: &Expr| z.as_affine().filter(|a| a.is_constant()).cloned();
         let product = |x: Expr, y: Expr| Expr {
-            rows: dims(&e.shape).0,
-            cols: dims(&e.shape).1,
+            rows: dims(shape).0,
+            cols: dims(shape).1,
             node: Node::Product(Box::new(x), Box::new(y)),
-            span: Some(e.span),
-            label: Some(self.text(e)),
+            span: Some(span),
+            label: Some(self.text_at(span)),
         };
         Ok(match op {
             BinOp::Add => x.plus(y)?,
@@ -264,8 +309,8 @@ impl<'m> Context<'m> {
                         "division by an expression that is not a non-zero constant".into(),
                         vec![x, y],
                     ),
-                    span: Some(e.span),
-                    label: Some(self.text(e)),
+                    span: Some(span),
+                    label: Some(self.text_at(span)),
                 },
             },
             BinOp::Pow => match cst(&y) {
@@ -287,8 +332,8 @@ impl<'m> Context<'m> {
                                 format!("power {p}: only positive exponents are supported"),
                                 vec![x],
                             ),
-                            span: Some(e.span),
-                            label: Some(self.text(e)),
+                            span: Some(span),
+                            label: Some(self.text_at(span)),
                         },
                     }
                 }
@@ -296,8 +341,8 @@ impl<'m> Context<'m> {
                     rows: x.rows,
                     cols: x.cols,
                     node: Node::Invalid("an exponent must be a number".into(), vec![x, y]),
-                    span: Some(e.span),
-                    label: Some(self.text(e)),
+                    span: Some(span),
+                    label: Some(self.text_at(span)),
                 },
             },
             BinOp::MatMul => match (cst(&x), cst(&y)) {

@@ -506,12 +506,29 @@ pub enum ExprKind {
     Neg(Box<Expr>),
     /// Binary arithmetic.
     Binary(crate::syntax::ast::BinOp, Box<Expr>, Box<Expr>),
+    /// A left-associative chain `a op b op c …` of two or more operations, as one node so that
+    /// no pass recurses once per term. Each step is the `Binary` node it stands for.
+    Chain(Box<Expr>, Vec<ChainStep>),
     /// A primitive atom.
     Atom(Atom, Vec<Expr>),
     /// The rows of the samples of one class.
     ClassRows(Box<Expr>, DataId, usize),
     /// One entry (`[i]` of a vector, `[i, j]` of a matrix).
     Entry(Box<Expr>, Vec<usize>),
+}
+
+/// One operation of an [`ExprKind::Chain`]: `(prefix) op rhs`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChainStep {
+    /// The operator.
+    pub op: crate::syntax::ast::BinOp,
+    /// Its right operand.
+    pub rhs: Expr,
+    /// The shape of the chain up to and including this step.
+    pub shape: Shape,
+    /// The chain up to and including this step.
+    #[serde(skip)]
+    pub span: Span,
 }
 
 impl Expr {
@@ -527,6 +544,9 @@ impl Expr {
                 e.is_constant()
             }
             ExprKind::Binary(_, a, b) => a.is_constant() && b.is_constant(),
+            ExprKind::Chain(a, steps) => {
+                a.is_constant() && steps.iter().all(|s| s.rhs.is_constant())
+            }
             ExprKind::Atom(_, args) => args.iter().all(Expr::is_constant),
         }
     }

@@ -205,6 +205,11 @@ fn prec(e: &Expr) -> u8 {
         ExprKind::Binary(BinOp::Mul | BinOp::Div | BinOp::MatMul, ..) => 2,
         ExprKind::Neg(_) => 3,
         ExprKind::Binary(BinOp::Pow, ..) => 4,
+        ExprKind::Chain(_, steps) => match steps.first().map(|s| s.op) {
+            Some(BinOp::Add | BinOp::Sub) => 1,
+            Some(BinOp::Pow) => 4,
+            _ => 2,
+        },
         ExprKind::Number { value, .. } if *value < 0.0 => 3,
         _ => 5,
     }
@@ -245,6 +250,15 @@ pub fn expr(m: &Model, e: &Expr) -> String {
                 _ => (p, p + 1),
             };
             format!("{} {} {}", wrap(a, lmin), op.symbol(), wrap(b, rmin))
+        }
+        ExprKind::Chain(first, steps) => {
+            // As the left-nested binary operations it stands for.
+            let p = prec(e);
+            let mut out = wrap(first, p);
+            for s in steps {
+                out.push_str(&format!(" {} {}", s.op.symbol(), wrap(&s.rhs, p + 1)));
+            }
+            out
         }
         ExprKind::Atom(a, args) => format!(
             "{}({})",

@@ -192,23 +192,13 @@ fn dual(e: &Expr, z: f64) -> Option<(f64, f64)> {
             (-v, -d)
         }
         ExprKind::Entry(a, _) => dual(a, z)?,
-        ExprKind::Binary(op, a, b) => {
-            let (av, ad) = dual(a, z)?;
-            let (bv, bd) = dual(b, z)?;
-            match op {
-                BinOp::Add => (av + bv, ad + bd),
-                BinOp::Sub => (av - bv, ad - bd),
-                BinOp::Mul | BinOp::MatMul => (av * bv, ad * bv + av * bd),
-                BinOp::Div => (av / bv, (ad * bv - av * bd) / (bv * bv)),
-                BinOp::Pow => {
-                    let v = av.powf(bv);
-                    let mut d = bv * av.powf(bv - 1.0) * ad;
-                    if bd != 0.0 {
-                        d += v * av.ln() * bd;
-                    }
-                    (v, d)
-                }
+        ExprKind::Binary(op, a, b) => dual_binary(*op, dual(a, z)?, dual(b, z)?),
+        ExprKind::Chain(a, steps) => {
+            let mut acc = dual(a, z)?;
+            for s in steps {
+                acc = dual_binary(s.op, acc, dual(&s.rhs, z)?);
             }
+            acc
         }
         ExprKind::Atom(atom, args) => {
             let (v, d) = dual(args.first()?, z)?;
@@ -263,5 +253,23 @@ pub(crate) fn sign(x: f64) -> f64 {
         -1.0
     } else {
         0.0
+    }
+}
+
+/// `a op b` in forward mode, from the values and derivatives of `a` and `b`.
+fn dual_binary(op: BinOp, (av, ad): (f64, f64), (bv, bd): (f64, f64)) -> (f64, f64) {
+    match op {
+        BinOp::Add => (av + bv, ad + bd),
+        BinOp::Sub => (av - bv, ad - bd),
+        BinOp::Mul | BinOp::MatMul => (av * bv, ad * bv + av * bd),
+        BinOp::Div => (av / bv, (ad * bv - av * bd) / (bv * bv)),
+        BinOp::Pow => {
+            let v = av.powf(bv);
+            let mut d = bv * av.powf(bv - 1.0) * ad;
+            if bd != 0.0 {
+                d += v * av.ln() * bd;
+            }
+            (v, d)
+        }
     }
 }

@@ -164,6 +164,8 @@ pub struct Node<'e> {
     children: Vec<Node<'e>>,
     constant: bool,
     trace: Option<Trace>,
+    /// For a chain: its value before each step (what each step's left operand was).
+    partial: Vec<DMatrix<f64>>,
 }
 
 /// Evaluates expressions of one model at one point; networks are built once per evaluator.
@@ -200,6 +202,7 @@ impl<'m> Evaluator<'m> {
             children: Vec::new(),
             constant,
             trace: None,
+            partial: Vec::new(),
         };
         let node = match &e.kind {
             ExprKind::Number { value, .. } => leaf(DMatrix::from_element(1, 1, *value), true),
@@ -234,6 +237,7 @@ impl<'m> Evaluator<'m> {
                     children: vec![xn],
                     constant: false,
                     trace: Some(trace),
+                    partial: Vec::new(),
                 }
             }
             ExprKind::Neg(a) => {
@@ -245,6 +249,30 @@ impl<'m> Evaluator<'m> {
                 let (a, b) = (self.forward(a)?, self.forward(b)?);
                 let v = binary(*op, &a.value, &b.value, left_row)?;
                 self.inner(e, v, vec![a, b])
+            }
+            ExprKind::Chain(first, steps) => {
+                // One loop over the chain; children are the head, then each step's operand.
+                let head = self.forward(first)?;
+                let mut acc = head.value.clone();
+                let mut left_row = first.shape.0.len() == 1;
+                let mut children = vec![head];
+                let mut partial = Vec::with_capacity(steps.len());
+                for s in steps {
+                    let y = self.forward(&s.rhs)?;
+                    let v = binary(s.op, &acc, &y.value, left_row)?;
+                    let want = (s.shape.rows(), s.shape.cols());
+                    let v = if v.shape() != want && v.len() == want.0 * want.1 {
+                        reshape(&v, want)
+                    } else {
+                        v
+                    };
+                    partial.push(std::mem::replace(&mut acc, v));
+                    left_row = s.shape.0.len() == 1;
+                    children.push(y);
+                }
+                let mut node = self.inner(e, acc, children);
+                node.partial = partial;
+                node
             }
             ExprKind::Atom(atom, args) => {
                 let args = args
@@ -289,6 +317,7 @@ impl<'m> Evaluator<'m> {
             children,
             constant,
             trace: None,
+            partial: Vec::new(),
         }
     }
 
@@ -362,6 +391,39 @@ impl<'m> Evaluator<'m> {
                 if let Some(gb) = gb {
                     self.backward(b, &gb, grad)?;
                 }
+            }
+            ExprKind::Chain(_, steps) => {
+                // From the last step back: each step passes a gradient to its operand and
+                // one to the chain before it.
+                let mut constant = Vec::with_capacity(steps.len());
+                let mut c = true;
+                for child in &node.children[..steps.len()] {
+                    c = c && child.constant;
+                    constant.push(c);
+                }
+                let mut g = g.clone();
+                for (k, s) in steps.iter().enumerate().rev() {
+                    let b = &node.children[k + 1];
+                    let left_row = match k {
+                        0 => node.children[0].expr.shape.0.len() == 1,
+                        _ => steps[k - 1].shape.0.len() == 1,
+                    };
+                    let (ga, gb) = binary_backward(
+                        s.op,
+                        (&node.partial[k], constant[k]),
+                        (&b.value, b.constant),
+                        &g,
+                        left_row,
+                    );
+                    if let Some(gb) = gb {
+                        self.backward(b, &gb, grad)?;
+                    }
+                    match ga {
+                        Some(ga) => g = ga,
+                        None => return Ok(()),
+                    }
+                }
+                self.backward(&node.children[0], &g, grad)?;
             }
             ExprKind::Atom(atom, _) => {
                 let gs = atom_backward(*atom, &node.children, &node.value, g)?;

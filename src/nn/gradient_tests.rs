@@ -443,5 +443,81 @@ fn atom_values_match_closed_forms() {
             "sigmoid_hbar' entry {k}: {}",
             g[k]
         );
+
+/// `e` (a left-nested tree of binary operations) as one [`ExprKind::Chain`] node.
+fn as_chain(e: Expr) -> Expr {
+    use crate::model::{ChainStep, ExprKind};
+    let (shape, span) = (e.shape.clone(), e.span);
+    let mut steps = Vec::new();
+    let mut cur = e;
+    while let ExprKind::Binary(op, a, b) = cur.kind {
+        steps.push(ChainStep {
+            op,
+            rhs: *b,
+            shape: cur.shape,
+            span: cur.span,
+        });
+        cur = *a;
+    }
+    steps.reverse();
+    Expr {
+        kind: ExprKind::Chain(Box::new(cur), steps),
+        shape,
+        span,
+    }
+}
+
+#[test]
+fn a_chain_evaluates_and_differentiates_as_its_nested_operations() {
+    use crate::model::VarId;
+    let m = atoms_model();
+    let (u, mm, s, w) = (
+        var(&m, VarId(0)),
+        var(&m, VarId(1)),
+        var(&m, VarId(2)),
+        var(&m, VarId(3)),
+    );
+    // ((((u @ M) * w) * s) / 2) @ w, and (((u @ M) - w) + s) - w: every operator, with
+    // vectors taken as rows by `@`, scalars broadcast and constant operands.
+    let product = bin(
+        BinOp::MatMul,
+        bin(
+            BinOp::Div,
+            bin(
+                BinOp::Mul,
+                bin(
+                    BinOp::Mul,
+                    bin(BinOp::MatMul, u.clone(), mm.clone()),
+                    w.clone(),
+                ),
+                s.clone(),
+            ),
+            num(2.0),
+        ),
+        w.clone(),
+    );
+    let sum = bin(
+        BinOp::Sub,
+        bin(
+            BinOp::Add,
+            bin(BinOp::Sub, bin(BinOp::MatMul, u, mm), w.clone()),
+            s,
+        ),
+        w,
+    );
+    let cases = [
+        (product.clone(), as_chain(product)),
+        (
+            atom(Atom::SumSquares, vec![sum.clone()]),
+            atom(Atom::SumSquares, vec![as_chain(sum)]),
+        ),
+    ];
+    for (nested, chain) in cases {
+        let at = random_values(&m, 11);
+        let (v1, g1) = value_and_gradient(&m, &nested, &at).expect("nested evaluates");
+        let (v2, g2) = value_and_gradient(&m, &chain, &at).expect("chain evaluates");
+        assert_eq!(v1, v2);
+        assert_eq!(g1.to_flat(), g2.to_flat());
+        assert!(gradient_error(&m, &chain, &at) < 1e-6);
     }
 }

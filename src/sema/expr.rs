@@ -1,7 +1,7 @@
 //! Expressions: name resolution, inlining of library functions, constant folding and shapes.
 
 use crate::diag::{suggest, Diagnostic, Span};
-use crate::model::{self, Atom, DataId, DataPart, Expr, ExprKind, NetId, Shape};
+use crate::model::{self, Atom, ChainStep, DataId, DataPart, Expr, ExprKind, NetId, Shape};
 use crate::syntax::ast::{self, BinOp, CmpOp};
 use crate::syntax::print::format_number;
 
@@ -42,20 +42,18 @@ impl Value<'_> {
 /// Local bindings: function parameters and loop variables.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Env<'a> {
-    bindings: Vec<(String, Value<'a>)>,
+    /// By name, so that a function of many parameters binds and looks them up in linear time.
+    bindings: std::collections::HashMap<String, Value<'a>>,
     in_activation: bool,
 }
 
 impl<'a> Env<'a> {
+    /// Binds `name` (a later binding of the same name replaces the earlier one).
     pub(super) fn bind(&mut self, name: &str, v: Value<'a>) {
-        self.bindings.push((name.to_string(), v));
+        self.bindings.insert(name.to_string(), v);
     }
     fn get(&self, name: &str) -> Option<&Value<'a>> {
-        self.bindings
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
+        self.bindings.get(name)
     }
 }
 
@@ -260,6 +258,7 @@ impl<'a> Checker<'a> {
                 let y = self.value_expr(b, env);
                 self.binary(*op, x?, y?, e.span).map(Value::Expr)
             }
+            ast::ExprKind::Chain(first, rest) => self.chain(first, rest, env).map(Value::Expr),
             ast::ExprKind::Call(f, args) => self.call(f, args, e.span, env),
             ast::ExprKind::Field(base, field) => self.field(base, field, env),
             ast::ExprKind::Index(base, idx) => self.index(base, idx, e.span, env),
@@ -308,7 +307,7 @@ impl<'a> Checker<'a> {
 
     fn unknown_name(&mut self, n: &str, span: Span, env: &Env<'a>) {
         let mut candidates: Vec<&str> = self.names.keys().map(String::as_str).collect();
-        candidates.extend(env.bindings.iter().map(|(n, _)| n.as_str()));
+        candidates.extend(env.bindings.keys().map(String::as_str));
         candidates.extend(Atom::ALL.iter().map(|(n, _)| *n));
         candidates.extend(BUILTINS);
         candidates.sort_unstable();
@@ -375,42 +374,146 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn binary(&mut self, op: BinOp, x: Expr, y: Expr, span: Span) -> Option<Expr> {
-        if let (Some(a), Some(b)) = (x.number(), y.number()) {
-            let v = match op {
-                BinOp::Add => a + b,
-                BinOp::Sub => a - b,
-                BinOp::Mul => a * b,
-                BinOp::Div if b == 0.0 => return self.div_zero(&y),
-                BinOp::Div => a / b,
-                BinOp::Pow => a.powf(b),
-                BinOp::MatMul => a * b,
-            };
-            if !v.is_finite() {
-                let d = Diagnostic::error(
-                    "E0321",
-                    format!(
-                        "`{}` is {}, not a finite number",
-                        self.sources
-                            .slice(span)
-                            .split_whitespace()
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        crate::syntax::print::format_number(v)
-                    ),
-                )
-                .with_primary(span, "not a finite number")
-                .with_note(format!(
-                    "{} {} {} has no finite value",
-                    crate::syntax::print::format_number(a),
-                    op.symbol(),
-                    crate::syntax::print::format_number(b)
-                ))
-                .with_help("rescale the model so that its numbers and their products are finite");
-                self.error_in_call(d);
-                return None;
-            }
-            return Some(number(v, span));
+        if let (Some(a), Some(_)) = (x.number(), y.number()) {
+            return self.fold(op, a, &y, span);
         }
+        let left = Operand {
+            shape: &x.shape,
+            span: x.span,
+            constant: x.is_constant(),
+        };
+        let shape = self.binary_shape(op, left, &y, span)?;
+        Some(Expr {
+            kind: ExprKind::Binary(op, Box::new(x), Box::new(y)),
+            shape,
+            span,
+        })
+    }
+
+    /// `a op b` of two numbers.
+    fn fold(&mut self, op: BinOp, a: f64, y: &Expr, span: Span) -> Option<Expr> {
+        let b = y.number()?;
+        let v = match op {
+            BinOp::Add => a + b,
+            BinOp::Sub => a - b,
+            BinOp::Mul => a * b,
+            BinOp::Div if b == 0.0 => return self.div_zero(y),
+            BinOp::Div => a / b,
+            BinOp::Pow => a.powf(b),
+            BinOp::MatMul => a * b,
+        };
+        if !v.is_finite() {
+            let d = Diagnostic::error(
+                "E0321",
+                format!(
+                    "`{}` is {}, not a finite number",
+                    self.sources
+                        .slice(span)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    crate::syntax::print::format_number(v)
+                ),
+            )
+            .with_primary(span, "not a finite number")
+            .with_note(format!(
+                "{} {} {} has no finite value",
+                crate::syntax::print::format_number(a),
+                op.symbol(),
+                crate::syntax::print::format_number(b)
+            ))
+            .with_help("rescale the model so that its numbers and their products are finite");
+            self.error_in_call(d);
+            return None;
+        }
+        Some(number(v, span))
+    }
+
+    /// A chain `a op b op c …` (left-associative), checked and built in one loop: numbers
+    /// are folded while the chain starts with them, and each step is checked as `binary` would
+    /// check it. One operation gives a `Binary` node, more a `Chain`.
+    fn chain(
+        &mut self,
+        first: &ast::Expr,
+        rest: &[(BinOp, ast::Expr)],
+        env: &Env<'a>,
+    ) -> Option<Expr> {
+        let mut head = self.value_expr(first, env);
+        let mut steps: Vec<ChainStep> = Vec::new();
+        let (mut shape, mut constant) = match &head {
+            Some(h) => (h.shape.clone(), h.is_constant()),
+            None => (Shape::scalar(), true),
+        };
+        let mut span = first.span;
+        let mut ok = head.is_some();
+        for (op, y_ast) in rest {
+            // Every operand is checked, so that each of its errors is reported.
+            let y = self.value_expr(y_ast, env);
+            span = span.to(y_ast.span);
+            let (Some(h), Some(y)) = (head.as_mut().filter(|_| ok), y) else {
+                ok = false;
+                continue;
+            };
+            if let (true, Some(a)) = (steps.is_empty(), h.number()) {
+                match self.fold(*op, a, &y, span) {
+                    Some(v) => {
+                        *h = v;
+                        continue;
+                    }
+                    None if y.number().is_some() => {
+                        ok = false;
+                        continue;
+                    }
+                    None => {}
+                }
+            }
+            let (h_span, h_shape) = (h.span, h.shape.clone());
+            let left = match steps.last() {
+                Some(s) => Operand {
+                    shape: &s.shape,
+                    span: s.span,
+                    constant,
+                },
+                None => Operand {
+                    shape: &h_shape,
+                    span: h_span,
+                    constant,
+                },
+            };
+            let Some(s) = self.binary_shape(*op, left, &y, span) else {
+                ok = false;
+                continue;
+            };
+            shape = s;
+            constant = constant && y.is_constant();
+            steps.push(ChainStep {
+                op: *op,
+                rhs: y,
+                shape: shape.clone(),
+                span,
+            });
+        }
+        let head = head.filter(|_| ok)?;
+        Some(match steps.len() {
+            0 => Expr { span, ..head },
+            1 => {
+                let s = steps.pop().expect("one step");
+                Expr {
+                    kind: ExprKind::Binary(s.op, Box::new(head), Box::new(s.rhs)),
+                    shape,
+                    span,
+                }
+            }
+            _ => Expr {
+                kind: ExprKind::Chain(Box::new(head), steps),
+                shape,
+                span,
+            },
+        })
+    }
+
+    /// The shape of `x op y`; records a diagnostic and gives `None` when they do not fit.
+    fn binary_shape(&mut self, op: BinOp, x: Operand<'_>, y: &Expr, span: Span) -> Option<Shape> {
         let mismatch = |c: &mut Self, help: &str| {
             let d = Diagnostic::error(
                 "E0302",
@@ -422,9 +525,9 @@ impl<'a> Checker<'a> {
             c.error_in_call(d);
             None
         };
-        let shape = match op {
+        Some(match op {
             BinOp::Add | BinOp::Sub => {
-                if x.shape == y.shape || y.shape.is_scalar() {
+                if *x.shape == y.shape || y.shape.is_scalar() {
                     x.shape.clone()
                 } else if x.shape.is_scalar() {
                     y.shape.clone()
@@ -433,8 +536,8 @@ impl<'a> Checker<'a> {
                 }
             }
             BinOp::Mul => {
-                self.product_of_variables(&x, &y, span)?;
-                if x.shape == y.shape || y.shape.is_scalar() {
+                self.product_of_variables(x.constant, x.span, y, span)?;
+                if *x.shape == y.shape || y.shape.is_scalar() {
                     x.shape.clone()
                 } else if x.shape.is_scalar() {
                     y.shape.clone()
@@ -465,7 +568,7 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 if y.number() == Some(0.0) {
-                    return self.div_zero(&y);
+                    return self.div_zero(y).map(|e| e.shape);
                 }
                 x.shape.clone()
             }
@@ -479,7 +582,7 @@ impl<'a> Checker<'a> {
                 x.shape.clone()
             }
             BinOp::MatMul => {
-                self.product_of_variables(&x, &y, span)?;
+                self.product_of_variables(x.constant, x.span, y, span)?;
                 match (x.shape.0.as_slice(), y.shape.0.as_slice()) {
                     ([a, b], [c, d]) if b == c => Shape(vec![*a, *d]),
                     ([a, b], [c]) if b == c => Shape(vec![*a]),
@@ -488,11 +591,6 @@ impl<'a> Checker<'a> {
                     _ => return mismatch(self, "inner dimensions of a matrix product must agree"),
                 }
             }
-        };
-        Some(Expr {
-            kind: ExprKind::Binary(op, Box::new(x), Box::new(y)),
-            shape,
-            span,
         })
     }
 
@@ -504,14 +602,20 @@ impl<'a> Checker<'a> {
 
     /// A product of two non-constant expressions is not convex: only the training methods may
     /// introduce such products (through networks).
-    fn product_of_variables(&mut self, x: &Expr, y: &Expr, span: Span) -> Option<()> {
-        if x.is_constant() || y.is_constant() {
+    fn product_of_variables(
+        &mut self,
+        x_constant: bool,
+        x_span: Span,
+        y: &Expr,
+        span: Span,
+    ) -> Option<()> {
+        if x_constant || y.is_constant() {
             return Some(());
         }
         let text = self.sources.slice(span).to_string();
         let d = Diagnostic::error("E0501", format!("product of two decision expressions `{text}`: not convex"))
             .with_primary(span, "both factors depend on decision variables")
-            .with_label(x.span, "decision expression")
+            .with_label(x_span, "decision expression")
             .with_label(y.span, "decision expression")
             .with_help("the training methods rewrite the products inside networks; outside a network, multiply by data or constants only (see `method`)");
         self.error_in_call(d);
@@ -936,9 +1040,23 @@ impl<'a> Checker<'a> {
     ) -> Option<Value<'a>> {
         let name = &def.name.name;
         if self.call_stack.len() >= MAX_CALL_DEPTH {
-            let d = Diagnostic::error("E0316", format!("`{name}` calls itself (directly or not)"))
-                .with_primary(at, "recursion is not allowed")
-                .with_help("functions are expanded where they are called, so they cannot recurse");
+            let d = if self.call_stack.iter().any(|(_, n)| n == name) {
+                Diagnostic::error("E0316", format!("`{name}` calls itself (directly or not)"))
+                    .with_primary(at, "recursion is not allowed")
+                    .with_help(
+                        "functions are expanded where they are called, so they cannot recurse",
+                    )
+            } else {
+                Diagnostic::error(
+                    "E0316",
+                    format!(
+                        "function calls nested {} deep; the limit is {MAX_CALL_DEPTH}",
+                        self.call_stack.len() + 1
+                    ),
+                )
+                .with_primary(at, format!("call {} of the chain", MAX_CALL_DEPTH + 1))
+                .with_help("functions are expanded where they are called: write fewer levels of functions calling functions")
+            };
             self.diags.push(d);
             return None;
         }
@@ -946,6 +1064,17 @@ impl<'a> Checker<'a> {
         let mut bound: Vec<Option<Value<'a>>> = vec![None; def.params.len()];
         let mut ok = true;
         let mut next = 0;
+        // Parameter positions by name, when arguments are named (linear for long lists).
+        let by_name: std::collections::HashMap<&str, usize> =
+            if args.iter().any(|a| a.name.is_some()) {
+                let mut m = std::collections::HashMap::new();
+                for (i, p) in def.params.iter().enumerate() {
+                    m.entry(p.name.as_str()).or_insert(i);
+                }
+                m
+            } else {
+                std::collections::HashMap::new()
+            };
         for a in args {
             let slot = match &a.name {
                 None => {
@@ -953,7 +1082,7 @@ impl<'a> Checker<'a> {
                     next += 1;
                     s
                 }
-                Some(n) => match def.params.iter().position(|p| p.name == n.name) {
+                Some(n) => match by_name.get(n.name.as_str()).copied() {
                     Some(i) => i,
                     None => {
                         let mut d = Diagnostic::error(
@@ -1130,6 +1259,14 @@ impl<'a> Checker<'a> {
 /// A value produced at `span` (an inlined call): every node written in another file (the
 /// library's body, not the arguments the user passed) takes the call's span, so that printing,
 /// conic rows and later errors point at the user's line.
+/// The left operand of a binary operation, as its checks need it.
+#[derive(Clone, Copy)]
+struct Operand<'s> {
+    shape: &'s Shape,
+    span: Span,
+    constant: bool,
+}
+
 fn relocate(v: Value<'_>, span: Span) -> Value<'_> {
     match v {
         Value::Expr(mut e) => {
@@ -1162,6 +1299,15 @@ fn relocate_expr(e: &mut Expr, span: Span) {
         ExprKind::Binary(_, a, b) => {
             relocate_expr(a, span);
             relocate_expr(b, span);
+        }
+        ExprKind::Chain(a, steps) => {
+            relocate_expr(a, span);
+            for s in steps {
+                if s.span.src != span.src {
+                    s.span = span;
+                }
+                relocate_expr(&mut s.rhs, span);
+            }
         }
         ExprKind::Atom(_, args) => args.iter_mut().for_each(|a| relocate_expr(a, span)),
         ExprKind::Number { .. }

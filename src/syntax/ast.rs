@@ -265,8 +265,11 @@ pub enum ExprKind {
     List(Vec<Expr>),
     /// `-e`.
     Neg(Box<Expr>),
-    /// `a op b`.
+    /// `a op b`: the parser writes `a ^ b` this way.
     Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `a op b op c …`, left-associative: a whole chain of `+ -` or of `* / @` as one node,
+    /// so that no pass recurses once per term.
+    Chain(Box<Expr>, Vec<(BinOp, Expr)>),
     /// `f(args)`.
     Call(Box<Expr>, Vec<Arg>),
     /// `e[i]` or `e[i, j]`.

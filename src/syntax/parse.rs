@@ -1,6 +1,8 @@
 //! pest pairs → typed AST. Syntax errors are turned into diagnostics that say, in words, what
 //! was expected.
 
+use std::cell::RefCell;
+
 use pest::iterators::Pair;
 use pest::Parser;
 
@@ -14,20 +16,29 @@ struct CnnParser;
 /// Parses the source `src` of `sources` into a file.
 pub fn parse(sources: &SourceMap, src: SourceId) -> Result<File, Vec<Diagnostic>> {
     let text = &sources.get(src).text;
+    check_brackets(src, text).map_err(|d| vec![d])?;
     let mut pairs =
         CnnParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(src, text, e)])?;
-    let b = Builder { src };
+    let b = Builder {
+        src,
+        too_deep: RefCell::new(None),
+    };
     let file = pairs.next().expect("the file rule matched");
     let items = file
         .into_inner()
         .filter(|p| p.as_rule() != Rule::EOI)
         .map(|p| b.item(p))
         .collect();
-    Ok(File { src, items })
+    match b.too_deep.into_inner() {
+        Some(d) => Err(vec![d]),
+        None => Ok(File { src, items }),
+    }
 }
 
 struct Builder {
     src: SourceId,
+    /// The nesting diagnostic, once one expression was too deep.
+    too_deep: RefCell<Option<Diagnostic>>,
 }
 
 impl Builder {
@@ -225,14 +236,73 @@ impl Builder {
             .collect()
     }
 
+    /// A whole expression (an item's, or an item-level argument's): its nesting is checked.
     fn expr(&self, p: Pair<Rule>) -> Expr {
+        let (e, depth) = self.node(p);
+        if depth as usize > MAX_DEPTH && self.too_deep.borrow().is_none() {
+            *self.too_deep.borrow_mut() = Some(too_deep(first_past_limit(&e), depth as usize));
+        }
+        e
+    }
+
+    /// `e` with its nesting depth.
+    fn mk(&self, kind: ExprKind, span: Span, depth: u32) -> (Expr, u32) {
+        (Expr { kind, span }, depth)
+    }
+
+    /// Call arguments inside an expression, with their deepest nesting.
+    fn inner_args(&self, p: Pair<Rule>) -> (Vec<Arg>, u32) {
+        let mut depth = 0;
+        let args = p
+            .into_inner()
+            .map(|a| {
+                let span = self.span(&a);
+                let mut i = a.into_inner().collect::<Vec<_>>();
+                let (value, d) = self.node(i.pop().expect("value"));
+                depth = depth.max(d);
+                let name = i.pop().map(|n| self.ident(n));
+                Arg { name, value, span }
+            })
+            .collect();
+        (args, depth)
+    }
+
+    /// Expressions in brackets (`[a, b]`, `x[i, j]`), with their deepest nesting.
+    fn nodes(&self, p: Pair<Rule>) -> (Vec<Expr>, u32) {
+        let mut depth = 0;
+        let xs = p
+            .into_inner()
+            .map(|x| {
+                let (e, d) = self.node(x);
+                depth = depth.max(d);
+                e
+            })
+            .collect();
+        (xs, depth)
+    }
+
+    /// `-`s written before `e` (innermost last), applied from the inside out.
+    fn negate(&self, negs: &[Pair<Rule>], (mut e, mut depth): (Expr, u32)) -> (Expr, u32) {
+        for n in negs.iter().rev() {
+            let s = self.span(n).to(e.span);
+            depth += 1;
+            (e, depth) = self.mk(ExprKind::Neg(Box::new(e)), s, depth);
+        }
+        (e, depth)
+    }
+
+    /// An expression and its nesting depth. Chains (`+ -`, `* / @`, `^`, `-`, postfix) are
+    /// built in loops; this recurses only into brackets, whose depth the pre-scan bounds.
+    fn node(&self, p: Pair<Rule>) -> (Expr, u32) {
         let span = self.span(&p);
         match p.as_rule() {
             Rule::expr | Rule::term => {
                 let mut i = p.into_inner();
-                let mut acc = self.expr(i.next().expect("operand"));
+                let (first, mut depth) = self.node(i.next().expect("operand"));
+                let mut rest = Vec::new();
                 while let Some(op) = i.next() {
-                    let rhs = self.expr(i.next().expect("operand"));
+                    let (rhs, d) = self.node(i.next().expect("operand"));
+                    depth = depth.max(d);
                     let op = match op.as_str() {
                         "+" => BinOp::Add,
                         "-" => BinOp::Sub,
@@ -240,93 +310,194 @@ impl Builder {
                         "/" => BinOp::Div,
                         _ => BinOp::MatMul,
                     };
-                    let s = acc.span.to(rhs.span);
-                    acc = Expr {
-                        kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)),
-                        span: s,
-                    };
+                    rest.push((op, rhs));
                 }
-                acc
+                if rest.is_empty() {
+                    return (first, depth);
+                }
+                self.mk(ExprKind::Chain(Box::new(first), rest), span, depth + 1)
             }
             Rule::unary => {
                 let parts: Vec<_> = p.into_inner().collect();
                 let (negs, rest) = parts.split_at(parts.len() - 1);
-                let mut e = self.expr(rest[0].clone());
-                for n in negs.iter().rev() {
-                    let s = self.span(n).to(e.span);
-                    e = Expr {
-                        kind: ExprKind::Neg(Box::new(e)),
-                        span: s,
-                    };
-                }
-                e
+                let e = self.node(rest[0].clone());
+                self.negate(negs, e)
             }
             Rule::power => {
-                let mut i = p.into_inner();
-                let base = self.expr(i.next().expect("base"));
-                match i.next() {
-                    Some(exp) => Expr {
-                        kind: ExprKind::Binary(
-                            BinOp::Pow,
-                            Box::new(base),
-                            Box::new(self.expr(exp)),
-                        ),
-                        span,
-                    },
-                    None => base,
+                // base (^ neg* operand)*: `a ^ -b ^ c` is `a ^ (-(b ^ c))`, folded from the right.
+                let mut operands: Vec<(Vec<Pair<Rule>>, Pair<Rule>)> = Vec::new();
+                let mut negs = Vec::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::pow_op => {}
+                        Rule::neg => negs.push(q),
+                        _ => operands.push((std::mem::take(&mut negs), q)),
+                    }
                 }
+                let (negs, last) = operands.pop().expect("an operand");
+                let mut acc = self.negate(&negs, self.node(last));
+                while let Some((negs, base)) = operands.pop() {
+                    let (b, d) = self.node(base);
+                    let s = b.span.to(acc.0.span);
+                    let depth = d.max(acc.1) + 1;
+                    let kind = ExprKind::Binary(BinOp::Pow, Box::new(b), Box::new(acc.0));
+                    acc = self.negate(&negs, self.mk(kind, s, depth));
+                }
+                acc
             }
             Rule::postfix => {
                 let mut i = p.into_inner();
-                let mut e = self.expr(i.next().expect("primary"));
+                let (mut e, mut depth) = self.node(i.next().expect("primary"));
                 for post in i {
                     let s = e.span.to(self.span(&post));
-                    let kind = match post.as_rule() {
-                        Rule::call_args => ExprKind::Call(
-                            Box::new(e),
-                            self.args(post.into_inner().next().expect("args")),
-                        ),
-                        Rule::index => ExprKind::Index(
-                            Box::new(e),
-                            post.into_inner().map(|x| self.expr(x)).collect(),
-                        ),
-                        _ => ExprKind::Field(
-                            Box::new(e),
-                            self.ident(post.into_inner().next().expect("field")),
+                    let (kind, d) = match post.as_rule() {
+                        Rule::call_args => {
+                            let (args, d) =
+                                self.inner_args(post.into_inner().next().expect("args"));
+                            (ExprKind::Call(Box::new(e), args), d)
+                        }
+                        Rule::index => {
+                            let (idx, d) = self.nodes(post);
+                            (ExprKind::Index(Box::new(e), idx), d)
+                        }
+                        _ => (
+                            ExprKind::Field(
+                                Box::new(e),
+                                self.ident(post.into_inner().next().expect("field")),
+                            ),
+                            0,
                         ),
                     };
-                    e = Expr { kind, span: s };
+                    (e, depth) = self.mk(kind, s, depth.max(d) + 1);
                 }
-                e
+                (e, depth)
             }
             Rule::paren => {
-                let inner = self.expr(p.into_inner().next().expect("inner"));
-                Expr { span, ..inner }
+                // No node of its own: brackets alone are bounded by `check_brackets`.
+                let (inner, depth) = self.node(p.into_inner().next().expect("inner"));
+                self.mk(inner.kind, span, depth)
             }
-            Rule::list => Expr {
-                kind: ExprKind::List(p.into_inner().map(|x| self.expr(x)).collect()),
-                span,
-            },
-            Rule::number => Expr {
-                // The grammar only admits valid float literals; very long ones saturate to inf.
-                kind: ExprKind::Number(p.as_str().parse().unwrap_or(f64::INFINITY)),
-                span,
-            },
-            Rule::string => Expr {
-                kind: ExprKind::Str(
-                    p.into_inner()
-                        .next()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                ),
-                span,
-            },
-            Rule::ident => Expr {
-                kind: ExprKind::Name(p.as_str().to_string()),
-                span,
-            },
+            Rule::list => {
+                let (items, depth) = self.nodes(p);
+                self.mk(ExprKind::List(items), span, depth + 1)
+            }
+            Rule::number => (
+                Expr {
+                    // The grammar only admits valid float literals; very long ones saturate to inf.
+                    kind: ExprKind::Number(p.as_str().parse().unwrap_or(f64::INFINITY)),
+                    span,
+                },
+                0,
+            ),
+            Rule::string => (
+                Expr {
+                    kind: ExprKind::Str(
+                        p.into_inner()
+                            .next()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default(),
+                    ),
+                    span,
+                },
+                0,
+            ),
+            Rule::ident => (
+                Expr {
+                    kind: ExprKind::Name(p.as_str().to_string()),
+                    span,
+                },
+                0,
+            ),
             r => unreachable!("not an expression rule: {r:?}"),
         }
+    }
+}
+
+/// The deepest nesting an expression may have: brackets, calls, indexing, `-`, `^` and chains
+/// each add one level. Every pass walks expressions recursively, so this bounds their stacks.
+pub const MAX_DEPTH: usize = 128;
+
+/// Where `e` first (in source order) is nested [`MAX_DEPTH`]` + 1` deep: an iterative walk,
+/// since `e` is too deep to recurse into. The span is one character: the operator or bracket.
+fn first_past_limit(e: &Expr) -> Span {
+    let mut stack = vec![(e, 0usize)];
+    while let Some((e, depth)) = stack.pop() {
+        let at = |pos: u32| Span::new(e.span.src, pos as usize..pos as usize + 1);
+        let (children, start): (Vec<&Expr>, u32) = match &e.kind {
+            ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Name(_) => continue,
+            ExprKind::List(items) => (items.iter().collect(), e.span.start),
+            ExprKind::Neg(a) => (vec![a], e.span.start),
+            ExprKind::Binary(_, a, b) => (vec![a, b], e.span.start),
+            ExprKind::Chain(a, rest) => (
+                std::iter::once(&**a)
+                    .chain(rest.iter().map(|(_, x)| x))
+                    .collect(),
+                e.span.start,
+            ),
+            ExprKind::Call(f, args) => (
+                std::iter::once(&**f)
+                    .chain(args.iter().map(|a| &a.value))
+                    .collect(),
+                f.span.end,
+            ),
+            ExprKind::Index(base, idx) => {
+                (std::iter::once(&**base).chain(idx).collect(), base.span.end)
+            }
+            ExprKind::Field(base, _) => (vec![base], base.span.end),
+        };
+        if depth == MAX_DEPTH {
+            return at(start);
+        }
+        stack.extend(children.into_iter().rev().map(|c| (c, depth + 1)));
+    }
+    e.span
+}
+
+/// E0102: the one diagnostic for nesting past [`MAX_DEPTH`], at the first level past it.
+fn too_deep(at: Span, depth: usize) -> Diagnostic {
+    Diagnostic::error(
+        "E0102",
+        format!("expression nested {depth} deep; the limit is {MAX_DEPTH}"),
+    )
+    .with_primary(at, format!("level {} starts here", MAX_DEPTH + 1))
+    .with_help("name inner parts with `const` or `fn`, or write the chain without brackets")
+}
+
+/// Refuses bracket nesting past [`MAX_DEPTH`] before pest (which recurses per bracket) runs:
+/// one linear scan, comments and strings skipped.
+fn check_brackets(src: SourceId, text: &str) -> Result<(), Diagnostic> {
+    let (mut depth, mut deepest, mut first_past) = (0usize, 0usize, None);
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '#' => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                for (_, c) in chars.by_ref() {
+                    if c == '"' || c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if depth > MAX_DEPTH && first_past.is_none() {
+                    first_past = Some(i);
+                }
+            }
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    match first_past {
+        Some(i) => Err(too_deep(Span::new(src, i..i + 1), deepest)),
+        None => Ok(()),
     }
 }
 
@@ -394,6 +565,7 @@ fn describe(rule: &Rule) -> Option<&'static str> {
         | Rule::solver_item => "an item (`use`, `const`, `data`, `network`, `var`, `fn`, `activation`, `minimize`, `maximize`, `constraint`, `method` or `solver`)",
         Rule::ident => "a name",
         Rule::expr | Rule::term | Rule::unary | Rule::power | Rule::postfix | Rule::neg => "an expression",
+        Rule::pow_op => "`^`",
         Rule::number => "a number",
         Rule::string | Rule::string_inner => "a string",
         Rule::list => "a list `[...]`",
@@ -454,7 +626,7 @@ fn syntax_error(src: SourceId, text: &str, e: pest::error::Error<Rule>) -> Diagn
     expected.dedup();
     let ops = ["`*`, `/` or `@`", "`+` or `-`"];
     if ops.iter().all(|o| expected.contains(o)) {
-        expected.retain(|e| !ops.contains(e));
+        expected.retain(|e| !ops.contains(e) && *e != "`^`");
         expected.insert(0, "an operator");
     }
     if item_may_start {

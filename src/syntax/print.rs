@@ -166,6 +166,15 @@ pub fn expr(e: &Expr) -> String {
         }
         ExprKind::Neg(inner) => format!("(-{})", expr(inner)),
         ExprKind::Binary(op, a, b) => format!("({} {} {})", expr(a), op.symbol(), expr(b)),
+        ExprKind::Chain(first, rest) => {
+            // As the nested binary operations it stands for: `((a + b) + c)`.
+            let mut out = "(".repeat(rest.len());
+            out.push_str(&expr(first));
+            for (op, e) in rest {
+                out.push_str(&format!(" {} {})", op.symbol(), expr(e)));
+            }
+            out
+        }
         ExprKind::Call(f, a) => format!("{}({})", expr(f), args(a)),
         ExprKind::Index(base, idx) => format!(
             "{}[{}]",
