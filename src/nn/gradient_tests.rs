@@ -443,6 +443,8 @@ fn atom_values_match_closed_forms() {
             "sigmoid_hbar' entry {k}: {}",
             g[k]
         );
+    }
+}
 
 /// `e` (a left-nested tree of binary operations) as one [`ExprKind::Chain`] node.
 fn as_chain(e: Expr) -> Expr {
