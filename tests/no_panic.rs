@@ -2,7 +2,9 @@
 //! the standard library and the bad-input cases) go through `parse` and, when they parse,
 //! through `check` with real data files. A panic fails the test and prints the input. One input
 //! in 200 is generated to nest around the nesting limit (and far past it) or to be a flat chain
-//! of thousands of terms.
+//! of thousands of terms, one in 200 declares huge sizes (variables, layers, bounds), and one
+//! mutation in eight puts a huge number where a number was. Models that check also go through
+//! the convexity check, as `cnnc check` does.
 //!
 //! `CNNC_FUZZ_SEED=n` explores another seed; `CNNC_FUZZ_INPUTS=n` runs more (or fewer) inputs.
 
@@ -165,7 +167,7 @@ fn mutate(rng: &mut ChaCha8Rng, text: &str) -> String {
         let len = s.len();
         let a = floor(&s, rng.random_range(0..=len));
         let b = floor(&s, (a + rng.random_range(0..=24)).min(len));
-        match rng.random_range(0..7) {
+        match rng.random_range(0..8) {
             0 => s.replace_range(a..b, ""),
             1 => {
                 let tok = VOCAB[rng.random_range(0..VOCAB.len())];
@@ -192,6 +194,17 @@ fn mutate(rng: &mut ChaCha8Rng, text: &str) -> String {
                 }
                 s = lines.join("\n");
             }
+            6 => {
+                // A huge size or number where a number was (shapes, widths, constants).
+                if let Some(d) = s[a..].find(|c: char| c.is_ascii_digit()) {
+                    let start = a + d;
+                    let end = s[start..]
+                        .find(|c: char| !c.is_ascii_digit())
+                        .map_or(s.len(), |e| start + e);
+                    let huge = HUGE[rng.random_range(0..HUGE.len())];
+                    s.replace_range(start..end, huge);
+                }
+            }
             _ => {
                 // A random digit or letter somewhere.
                 let c = char::from(rng.random_range(b'0'..=b'z'));
@@ -206,6 +219,39 @@ fn soup(rng: &mut ChaCha8Rng) -> String {
     (0..rng.random_range(1..40))
         .map(|_| VOCAB[rng.random_range(0..VOCAB.len())])
         .collect()
+}
+
+/// Numbers the size generators use: at, around and far past the width, dimension and memory
+/// limits of docs/LANGUAGE.md.
+const HUGE: &[&str] = &[
+    "0",
+    "4471",
+    "65536",
+    "100000",
+    "999999",
+    "1000000",
+    "1000001",
+    "999999999",
+    "1000000000",
+    "99999999999999999999",
+    "1e300",
+    "1e400",
+];
+
+/// A model whose declared sizes are huge: variables, layers over real data, literal lists;
+/// `check` must refuse (or accept) each without allocating what it declares.
+fn huge(rng: &mut ChaCha8Rng) -> String {
+    let mut pick = || HUGE[rng.random_range(0..HUGE.len())];
+    let (a, b, c, d) = (pick(), pick(), pick(), pick());
+    format!(
+        "use losses.{{squared_error}}\n\
+         data train = csv(\"data/seed003_1d.csv\", features = [x1], target = y)\n\
+         var w[{a}, {b}]\n\
+         var v[{c}] in [-{d}, {d}]\n\
+         network net(train) {{ dense({a}, relu)  dense({c}, relu)  dense(1) }}\n\
+         minimize squared_error(net(train.x), train.y) + sum(w) + sum(v)\n\
+         constraint k: sum(v) <= {b}\n"
+    )
 }
 
 /// The nesting limit of docs/LANGUAGE.md.
@@ -280,6 +326,10 @@ fn run_one(path: &Path, text: &str) {
                 let _ = cnnc::diag::render(&sources, &diags, false);
             } else if let Ok(m) = result {
                 let _ = cnnc::model::print::print_model(&sources, &m);
+                // What `cnnc check` runs after the checker.
+                if let Err(diags) = cnnc::convex::from_model::check_convexity(&m, &sources) {
+                    let _ = cnnc::diag::render(&sources, &diags, false);
+                }
             }
         }
     } else if let Err(diags) = cnnc::syntax::parse(&sources, src) {
@@ -307,6 +357,8 @@ fn parser_and_checker_never_panic() {
     for i in 0..inputs {
         let (path, text) = if rng.random_range(0..200) == 0 {
             (PathBuf::from("examples/deep.cnn"), structured(&mut rng))
+        } else if rng.random_range(0..200) == 0 {
+            (PathBuf::from("examples/huge.cnn"), huge(&mut rng))
         } else if rng.random_range(0..10) == 0 {
             (PathBuf::from("examples/soup.cnn"), soup(&mut rng))
         } else {
