@@ -4,41 +4,17 @@
 
 use std::time::Instant;
 
-use nalgebra::DMatrix;
-
-use crate::conic::canon::{canonicalize, ColumnMap};
+use crate::conic::canon::canonicalize;
 use crate::conic::ConicProblem;
 use crate::diag::{Diagnostic, SourceMap};
-use crate::lower::patterns::lowering::{self, Lowered};
-use crate::lower::patterns::{merge, prune, recover, Blocks, Network, Source, PRUNE_RTOL};
-use crate::model::{Method, MethodKind, Model, NetId, OptionValue, Shape};
+use crate::lower::Lowering;
+use crate::model::{Method, MethodKind, Model, NetId};
 use crate::nn::{adam, Values};
 use crate::sema::options::method_name;
 use crate::solve::{self, Backend, Outcome, Settings, Status};
 
-/// How a method's answer relates to the problem as written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exactness {
-    /// The global optimum of the model (up to solver accuracy).
-    Exact,
-    /// The optimum of a restriction (e.g. to sampled patterns): an upper bound on the model's.
-    Restriction,
-    /// A local method with no optimality guarantee.
-    Heuristic,
-}
-
-impl Exactness {
-    /// Words for reports.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Exactness::Exact => "exact: the global optimum of the model",
-            Exactness::Restriction => {
-                "restricted to the sampled patterns: an upper bound on the global optimum"
-            }
-            Exactness::Heuristic => "local: no optimality guarantee",
-        }
-    }
-}
+pub use crate::lower::patterns::info::with_hidden_width;
+pub use crate::lower::{Exactness, Measure, PatternInfo};
 
 /// Sizes of the conic problem handed to the solver.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -51,27 +27,6 @@ pub struct Sizes {
     pub cones: usize,
     /// Non-zeros of `A` and `P`.
     pub nonzeros: usize,
-}
-
-/// What the pattern method found.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct PatternInfo {
-    /// `exact` or `sampled`.
-    pub enumeration: String,
-    /// Rank of the data (with its bias column).
-    pub rank: usize,
-    /// Distinct non-empty patterns (blocks of the program).
-    pub patterns: usize,
-    /// Distinct patterns including the empty one when it was met.
-    pub with_empty: usize,
-    /// Directions drawn (sampled only).
-    pub draws: Option<usize>,
-    /// Neurons recovered before merging.
-    pub neurons: usize,
-    /// Neurons after merging neurons with the same activation pattern.
-    pub merged_neurons: usize,
-    /// The hidden width declared in the model.
-    pub declared_width: usize,
 }
 
 /// A trained network with everything the run measured.
@@ -100,6 +55,10 @@ pub struct Trained {
     pub exactness: Exactness,
     /// Pattern-method details.
     pub patterns: Option<PatternInfo>,
+    /// The lowering's measure of how far the trained values are from the model as written.
+    pub measure: Option<Measure>,
+    /// The lines the lowering adds to the text report.
+    pub block: Vec<String>,
     /// Per-restart final objectives (Adam).
     pub restarts: Vec<f64>,
     /// Facts worth saying (warnings, solver notes).
@@ -156,6 +115,22 @@ pub fn pick_method<'m>(
     }
 }
 
+/// The methods `cnnc compare` runs by default: those the model declares, in order, then
+/// `adam` unless declared.
+pub fn declared_and_adam(model: &Model) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for m in &model.methods {
+        let n = method_name(m.kind).to_string();
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    if !names.iter().any(|n| n == "adam") {
+        names.push("adam".into());
+    }
+    names
+}
+
 /// The model's declaration of method `name`, or that method with its default options.
 pub fn method_or_default(model: &Model, name: &str) -> Result<Method, Vec<Diagnostic>> {
     if let Some(m) = model.methods.iter().find(|m| method_name(m.kind) == name) {
@@ -186,29 +161,21 @@ pub fn method_or_default(model: &Model, name: &str) -> Result<Method, Vec<Diagno
     })
 }
 
-/// Trains `model` with `method`.
+/// Trains `model` with `method`: Adam directly, every other method through its lowering
+/// ([`super::stages::lowering`]).
 pub fn train(model: &Model, sources: &SourceMap, method: &Method) -> Result<Trained, TrainError> {
-    match method.kind {
-        MethodKind::Patterns => train_patterns(model, sources, method),
-        MethodKind::Adam => train_adam(model, method),
-        other => Err(TrainError::Invalid(vec![method.label(Diagnostic::error(
+    if method.kind == MethodKind::Adam {
+        return train_adam(model, method);
+    }
+    let t0 = Instant::now();
+    match super::stages::lowering(model, sources, method)? {
+        Some(l) => train_lowered(model, method.kind, l.as_ref(), t0),
+        None => Err(TrainError::Invalid(vec![method.label(Diagnostic::error(
             "E1102",
-            format!("method `{}` cannot train yet in this version of cnnc", method_name(other)),
+            format!("method `{}` cannot train yet in this version of cnnc", method_name(method.kind)),
         ), true, "not available yet")
         .with_note("available: patterns (two-layer ReLU networks, exact or sampled), adam (any network, local)")])),
     }
-}
-
-/// Lowers a model with the pattern method, then canonicalizes: the solver input and the maps
-/// back.
-pub fn compile_patterns(
-    model: &Model,
-    sources: &SourceMap,
-    method: &Method,
-) -> Result<(Lowered, ConicProblem, ColumnMap), Vec<Diagnostic>> {
-    let lowered = lowering::lower(model, sources, method)?;
-    let (problem, map) = canonicalize(&lowered.translation.program)?;
-    Ok((lowered, problem, map))
 }
 
 fn sizes(p: &ConicProblem) -> Sizes {
@@ -220,13 +187,14 @@ fn sizes(p: &ConicProblem) -> Sizes {
     }
 }
 
-fn train_patterns(
+/// One pass of a lowered method: canonicalize, solve, map the solution back, measure.
+fn train_lowered(
     model: &Model,
-    sources: &SourceMap,
-    method: &Method,
+    kind: MethodKind,
+    l: &dyn Lowering,
+    t0: Instant,
 ) -> Result<Trained, TrainError> {
-    let t0 = Instant::now();
-    let (lowered, problem, map) = compile_patterns(model, sources, method)?;
+    let (problem, map) = canonicalize(&l.translation().program)?;
     let compile_seconds = t0.elapsed().as_secs_f64();
     let settings = Settings::from_options(&model.solver.options);
     let backend = Backend::from_name(&model.solver.name).unwrap_or(Backend::Clarabel);
@@ -235,78 +203,9 @@ fn train_patterns(
     let Some(x) = outcome.x.clone().filter(|_| outcome.status.is_solved()) else {
         return Err(TrainError::NotSolved(Box::new(outcome), Box::new(problem)));
     };
-    let net_id = lowered.net;
-    let k = lowered.blocks.len();
-    let d = lowered.x.ncols();
-    let do_merge = !matches!(method.get("merge"), Some(OptionValue::Bool(false)));
-    // One sub-network per output.
-    let mut subnets: Vec<Network> = Vec::with_capacity(k);
-    let mut neurons = 0;
-    for (v, w) in &lowered.blocks {
-        let block = |id: &crate::convex::VarId| -> DMatrix<f64> {
-            let vals = map.values(&x, *id).unwrap_or(&[]);
-            // Column-major d×P: column i is block i; as rows, P×d.
-            DMatrix::from_column_slice(d, vals.len() / d.max(1), vals).transpose()
-        };
-        let blocks = Blocks {
-            v: block(v),
-            w: block(w),
-        };
-        // Every non-zero block becomes a neuron; noise is pruned by its effect on the
-        // outputs, not by its norm (small blocks over many samples add up).
-        let net = recover(&blocks, 0.0);
-        neurons += net.width();
-        let net = if do_merge {
-            merge(&net, &lowered.x)
-        } else {
-            net
-        };
-        subnets.push(prune(&net, &lowered.x, PRUNE_RTOL));
-    }
-    let m: usize = subnets.iter().map(Network::width).sum::<usize>().max(1);
-    let mut w1 = DMatrix::zeros(m, d);
-    let mut w2 = DMatrix::zeros(k, m);
-    let mut at = 0;
-    for (c, s) in subnets.iter().enumerate() {
-        for j in 0..s.width() {
-            w1.row_mut(at).copy_from(&s.u.row(j));
-            w2[(c, at)] = s.alpha[j];
-            at += 1;
-        }
-    }
-    let declared_width = model.networks[net_id.0].layers[0].outputs;
-    let trained_model = with_hidden_width(model, net_id, m);
-    let mut vars: Vec<DMatrix<f64>> = trained_model
-        .vars
-        .iter()
-        .map(|v| DMatrix::zeros(v.shape.rows(), v.shape.cols()))
-        .collect();
-    let layers = &trained_model.networks[net_id.0].layers;
-    if let crate::model::LayerParam::Var(id) = layers[0].weight {
-        vars[id.0] = w1;
-    }
-    if let crate::model::LayerParam::Var(id) = layers[1].weight {
-        vars[id.0] = w2;
-    }
-    if let (Some(crate::model::LayerParam::Var(id)), Some(b)) =
-        (&layers[1].bias_param, lowered.output_bias)
-    {
-        if let Some(vals) = map.values(&x, b) {
-            vars[id.0] = DMatrix::from_column_slice(vals.len(), 1, vals);
-        }
-    }
-    // User variables keep their solved values.
-    for (i, v) in trained_model.vars.iter().enumerate() {
-        if matches!(v.role, crate::model::VarRole::User) {
-            if let Some(Some(pid)) = lowered.translation.vars.get(i) {
-                if let Some(vals) = map.values(&x, *pid) {
-                    vars[i] = DMatrix::from_column_slice(v.shape.rows(), v.shape.cols(), vals);
-                }
-            }
-        }
-    }
-    let values = Values::new(&trained_model, vars)
-        .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
+    let recovered = l.recover(model, &map, &x)?;
+    let measure = l.measure(outcome.objective, &recovered)?;
+    let block = l.report_block(&recovered);
     let mut notes = outcome.notes.clone();
     if outcome.status == Status::AlmostOptimal {
         notes.push(format!(
@@ -314,66 +213,33 @@ fn train_patterns(
             outcome.backend.name()
         ));
     }
-    if m > declared_width {
-        notes.push(format!(
-            "the optimum uses {m} hidden neurons, more than the {declared_width} declared: the trained network has {m} (a network of width {declared_width} cannot reach this optimum)"
-        ));
-    }
-    let (enumeration, draws, exactness) = match lowered.patterns.source {
-        Source::Exact => ("exact", None, Exactness::Exact),
-        Source::Sampled { draws, .. } => ("sampled", Some(draws), Exactness::Restriction),
-    };
+    notes.extend(recovered.notes);
+    let net = l
+        .net()
+        .or_else(|| (!recovered.model.networks.is_empty()).then_some(NetId(0)))
+        .ok_or_else(|| {
+            TrainError::Invalid(vec![Diagnostic::error(
+                "E1102",
+                format!("`{}` trained no network", l.name()),
+            )])
+        })?;
     Ok(Trained {
-        method: MethodKind::Patterns,
-        net: net_id,
-        values,
+        method: kind,
+        net,
+        values: recovered.values,
         status: Some(outcome.status),
         convex_objective: outcome.objective,
         compile_seconds,
         solve_seconds: outcome.solve_seconds,
         sizes: Some(sizes(&problem)),
-        exactness,
-        patterns: Some(PatternInfo {
-            enumeration: enumeration.into(),
-            rank: lowered.patterns.rank,
-            patterns: lowered.patterns.len(),
-            with_empty: lowered.patterns.len_with_empty(),
-            draws,
-            neurons,
-            merged_neurons: m,
-            declared_width,
-        }),
-        model: trained_model,
+        exactness: l.exactness(),
+        patterns: recovered.patterns,
+        measure,
+        block,
+        model: recovered.model,
         restarts: Vec::new(),
         notes,
     })
-}
-
-/// The model with the first hidden layer of `net` resized to `m` neurons.
-pub fn with_hidden_width(model: &Model, net: NetId, m: usize) -> Model {
-    let mut out = model.clone();
-    let layers = &mut out.networks[net.0].layers;
-    layers[0].outputs = m;
-    layers[1].inputs = m;
-    let resize = |p: &crate::model::LayerParam,
-                  vars: &mut Vec<crate::model::Variable>,
-                  f: &dyn Fn(&Shape) -> Shape| {
-        if let crate::model::LayerParam::Var(id) = p {
-            let s = f(&vars[id.0].shape);
-            vars[id.0].shape = s;
-        }
-    };
-    let (w1, b1, w2) = (
-        layers[0].weight.clone(),
-        layers[0].bias_param.clone(),
-        layers[1].weight.clone(),
-    );
-    resize(&w1, &mut out.vars, &|s| Shape(vec![m, s.cols()]));
-    if let Some(b) = &b1 {
-        resize(b, &mut out.vars, &|_| Shape(vec![m]));
-    }
-    resize(&w2, &mut out.vars, &|s| Shape(vec![s.rows(), m]));
-    out
 }
 
 fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
@@ -413,6 +279,8 @@ fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
         sizes: None,
         exactness: Exactness::Heuristic,
         patterns: None,
+        measure: None,
+        block: Vec::new(),
         restarts: result.restarts.iter().map(|r| r.best).collect(),
         notes,
     })
