@@ -87,20 +87,7 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
         _ => None,
     };
     let mut notes = t.notes.clone();
-    if t.exactness.reproduces_optimum() {
-        if let Some(r) = relative.filter(|r| *r > GAP_TOLERANCE) {
-            notes.push(format!(
-                "BUG: the recovered network's objective differs from the convex optimum by {r:.2e} (relative), more than the solver accuracy {GAP_TOLERANCE:.0e}; please report it with this model"
-            ));
-        }
-    } else if let Some(m) = &t.measure {
-        notes.push(format!(
-            "{}: measured {} {:.2e} between the program's answer and the model as written",
-            t.exactness.describe(),
-            m.name,
-            m.value
-        ));
-    }
+    notes.extend(gap_note(t.exactness, relative, t.measure.as_ref()));
     let network = DenseNet::from_model(&t.model, t.net, &t.values).map_err(diag)?;
     let metrics = match t.model.networks[t.net.0].input {
         Some(d) => dataset_metrics(&t.model.datasets[d.0], |x| network.forward(x)).map_err(diag)?,
@@ -140,6 +127,29 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
             .collect(),
         notes,
     })
+}
+
+/// The note on the gap between the program's answer and the trained values: a bug above
+/// [`GAP_TOLERANCE`] for a program exact for the model (or a restriction of it), the measured
+/// gap or violation for a relaxation or a heuristic.
+pub fn gap_note(
+    kind: Exactness,
+    relative: Option<f64>,
+    measure: Option<&Measure>,
+) -> Option<String> {
+    if kind.reproduces_optimum() {
+        let r = relative.filter(|r| *r > GAP_TOLERANCE)?;
+        return Some(format!(
+            "BUG: the recovered network's objective differs from the convex optimum by {r:.2e} (relative), more than the solver accuracy {GAP_TOLERANCE:.0e}; please report it with this model"
+        ));
+    }
+    let m = measure?;
+    Some(format!(
+        "{}: measured {} {:.2e} between the program's answer and the model as written",
+        kind.describe(),
+        m.name,
+        m.value
+    ))
 }
 
 fn num(x: f64) -> String {
@@ -349,4 +359,81 @@ pub fn table(rows: &[Row]) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(kind: Exactness) -> Report {
+        Report {
+            status: "optimal".into(),
+            method: "m".into(),
+            exactness: kind.describe().into(),
+            objective: Some(1.0),
+            network_objective: Some(1.5),
+            relative_difference: Some(relative_difference(1.0, 1.5)),
+            compile_seconds: 0.0,
+            solve_seconds: 0.0,
+            sizes: None,
+            patterns: None,
+            measure: None,
+            block: vec!["block      line".into()],
+            kind,
+            metrics: None,
+            constraints: Vec::new(),
+            restarts: Vec::new(),
+            widths: vec![1, 1],
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_objective_is_called_an_optimum_only_for_exact_programs() {
+        for (kind, line) in [
+            (Exactness::Exact, "objective  convex optimum 1.000000\n"),
+            (
+                Exactness::Restriction,
+                "objective  convex optimum 1.000000\n",
+            ),
+            (
+                Exactness::Relaxation,
+                "objective  relaxation bound 1.000000\n",
+            ),
+            (Exactness::Heuristic, "objective  last program 1.000000\n"),
+        ] {
+            let t = text(&report(kind));
+            assert!(t.contains(line), "{t}");
+            assert!(t.contains("block      line\n"), "{t}");
+            // |1 − 1.5| / 1.5 = 1/3.
+            let gap = if kind.reproduces_optimum() {
+                "(relative difference 3.3e-1)"
+            } else {
+                "(measured gap 3.3e-1)"
+            };
+            assert!(t.contains(gap), "{t}");
+        }
+    }
+
+    #[test]
+    fn the_gap_is_a_bug_only_for_exact_programs() {
+        let m = Measure {
+            name: "relative difference",
+            value: 0.25,
+        };
+        for kind in [Exactness::Exact, Exactness::Restriction] {
+            assert_eq!(gap_note(kind, Some(1e-7), Some(&m)), None);
+            let note = gap_note(kind, Some(0.25), Some(&m)).expect("a note");
+            assert!(note.starts_with("BUG: "), "{note}");
+        }
+        for kind in [Exactness::Relaxation, Exactness::Heuristic] {
+            let note = gap_note(kind, Some(0.25), Some(&m)).expect("a note");
+            assert!(!note.contains("BUG"), "{note}");
+            assert!(
+                note.contains("measured relative difference 2.50e-1"),
+                "{note}"
+            );
+            assert_eq!(gap_note(kind, Some(0.25), None), None);
+        }
+    }
 }

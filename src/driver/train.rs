@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::conic::canon::canonicalize;
 use crate::conic::ConicProblem;
 use crate::diag::{Diagnostic, SourceMap};
-use crate::lower::Lowering;
+use crate::lower::{Lowering, Next};
 use crate::model::{Method, MethodKind, Model, NetId};
 use crate::nn::{adam, Values};
 use crate::sema::options::method_name;
@@ -61,8 +61,29 @@ pub struct Trained {
     pub block: Vec<String>,
     /// Per-restart final objectives (Adam).
     pub restarts: Vec<f64>,
+    /// One record per pass of a lowered method (one for the pattern method; none for Adam).
+    pub iterations: Vec<Iteration>,
+    /// Why the loop stopped (lowered methods).
+    pub stop_reason: Option<&'static str>,
     /// Facts worth saying (warnings, solver notes).
     pub notes: Vec<String>,
+}
+
+/// One pass of a lowered method's training loop.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Iteration {
+    /// 1 for the first pass.
+    pub iteration: usize,
+    /// The program's optimum.
+    pub objective: Option<f64>,
+    /// The lowering's measure of the recovered values ([`Lowering::measure`]).
+    pub measure: Option<f64>,
+    /// Seconds in the solver.
+    pub solver_seconds: f64,
+    /// Seconds outside it: building and canonicalizing before, recovering and measuring after.
+    pub other_seconds: f64,
+    /// Whether the solver kept its structure from the previous pass (never yet).
+    pub reused: bool,
 }
 
 /// Why training produced no network.
@@ -169,7 +190,7 @@ pub fn train(model: &Model, sources: &SourceMap, method: &Method) -> Result<Trai
     }
     let t0 = Instant::now();
     match super::stages::lowering(model, sources, method)? {
-        Some(l) => train_lowered(model, method.kind, l.as_ref(), t0),
+        Some(l) => train_lowered(model, method.kind, l, t0),
         None => Err(TrainError::Invalid(vec![method.label(Diagnostic::error(
             "E1102",
             format!("method `{}` cannot train yet in this version of cnnc", method_name(method.kind)),
@@ -187,24 +208,86 @@ fn sizes(p: &ConicProblem) -> Sizes {
     }
 }
 
-/// One pass of a lowered method: canonicalize, solve, map the solution back, measure.
+/// The training loop of a lowered method: canonicalize → solve → recover → measure, then the
+/// lowering stops or updates its parameters and rebuilds its program for another pass
+/// ([`Lowering::next`]). The pattern method stops after one pass.
 fn train_lowered(
     model: &Model,
     kind: MethodKind,
-    l: &dyn Lowering,
+    mut l: Box<dyn Lowering>,
     t0: Instant,
 ) -> Result<Trained, TrainError> {
-    let (problem, map) = canonicalize(&l.translation().program)?;
-    let compile_seconds = t0.elapsed().as_secs_f64();
     let settings = Settings::from_options(&model.solver.options);
     let backend = Backend::from_name(&model.solver.name).unwrap_or(Backend::Clarabel);
-    let outcome = solve::solve(&problem, backend, &settings)
-        .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
-    let Some(x) = outcome.x.clone().filter(|_| outcome.status.is_solved()) else {
-        return Err(TrainError::NotSolved(Box::new(outcome), Box::new(problem)));
-    };
-    let recovered = l.recover(model, &map, &x)?;
-    let measure = l.measure(outcome.objective, &recovered)?;
+    let mut iterations: Vec<Iteration> = Vec::new();
+    // Time outside the solver counts from the start of the lowering (first pass) or of the
+    // previous pass's update.
+    let mut start = t0;
+    let mut compile_seconds = 0.0;
+    loop {
+        let (problem, map) = canonicalize(&l.translation().program)?;
+        let before = start.elapsed().as_secs_f64();
+        compile_seconds += before;
+        let outcome = solve::solve(&problem, backend, &settings)
+            .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
+        let Some(x) = outcome.x.clone().filter(|_| outcome.status.is_solved()) else {
+            return Err(TrainError::NotSolved(Box::new(outcome), Box::new(problem)));
+        };
+        let after = Instant::now();
+        let recovered = l.recover(model, &map, &x)?;
+        let measure = l.measure(outcome.objective, &recovered)?;
+        iterations.push(Iteration {
+            iteration: iterations.len() + 1,
+            objective: outcome.objective,
+            measure: measure.as_ref().map(|m| m.value),
+            solver_seconds: outcome.solve_seconds,
+            other_seconds: before + after.elapsed().as_secs_f64(),
+            reused: false,
+        });
+        let update = Instant::now();
+        if let Next::Stop(reason) = l.next(&recovered, measure.as_ref())? {
+            let pass = Pass {
+                problem,
+                outcome,
+                recovered,
+                measure,
+            };
+            return Ok(finish(
+                kind,
+                l.as_ref(),
+                pass,
+                compile_seconds,
+                iterations,
+                reason,
+            ));
+        }
+        start = update;
+    }
+}
+
+/// What the last pass of the loop produced.
+struct Pass {
+    problem: ConicProblem,
+    outcome: Outcome,
+    recovered: crate::lower::Recovered,
+    measure: Option<Measure>,
+}
+
+/// The [`Trained`] of a lowered method's last pass.
+fn finish(
+    kind: MethodKind,
+    l: &dyn Lowering,
+    pass: Pass,
+    compile_seconds: f64,
+    iterations: Vec<Iteration>,
+    stop_reason: &'static str,
+) -> Trained {
+    let Pass {
+        problem,
+        outcome,
+        recovered,
+        measure,
+    } = pass;
     let block = l.report_block(&recovered);
     let mut notes = outcome.notes.clone();
     if outcome.status == Status::AlmostOptimal {
@@ -214,23 +297,17 @@ fn train_lowered(
         ));
     }
     notes.extend(recovered.notes);
-    let net = l
-        .net()
-        .or_else(|| (!recovered.model.networks.is_empty()).then_some(NetId(0)))
-        .ok_or_else(|| {
-            TrainError::Invalid(vec![Diagnostic::error(
-                "E1102",
-                format!("`{}` trained no network", l.name()),
-            )])
-        })?;
-    Ok(Trained {
+    // A lowering without a network of its own (the model as written) reports its first one.
+    let net = l.net().unwrap_or(NetId(0));
+    Trained {
         method: kind,
         net,
         values: recovered.values,
         status: Some(outcome.status),
         convex_objective: outcome.objective,
+        // Building and assembling the solver input, over all passes.
         compile_seconds,
-        solve_seconds: outcome.solve_seconds,
+        solve_seconds: iterations.iter().map(|i| i.solver_seconds).sum(),
         sizes: Some(sizes(&problem)),
         exactness: l.exactness(),
         patterns: recovered.patterns,
@@ -238,8 +315,10 @@ fn train_lowered(
         block,
         model: recovered.model,
         restarts: Vec::new(),
+        iterations,
+        stop_reason: Some(stop_reason),
         notes,
-    })
+    }
 }
 
 fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
@@ -281,6 +360,8 @@ fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
         patterns: None,
         measure: None,
         block: Vec::new(),
+        iterations: Vec::new(),
+        stop_reason: None,
         restarts: result.restarts.iter().map(|r| r.best).collect(),
         notes,
     })

@@ -3,7 +3,11 @@
 //! A lowering builds the convex program of the model for its current parameters, maps a
 //! solution of that program back to model values, measures how far those values are from the
 //! model as written, and says what its answer means ([`Exactness`]). The driver
-//! ([`crate::driver::stages::lowering()`]) picks one per method in a single `match`.
+//! ([`crate::driver::stages::lowering()`]) picks one per method in a single `match`, and its
+//! training loop ([`crate::driver::train()`]) runs build → canonicalize → solve → recover →
+//! measure → [`Lowering::next`] (stop, or update the parameters and go again); the pattern
+//! method stops after one pass. Solver reuse across passes is not there yet (every pass
+//! records `reused: false`).
 
 pub mod direct;
 pub mod patterns;
@@ -72,6 +76,15 @@ pub struct Measure {
     pub value: f64,
 }
 
+/// What a lowering does after a pass of the training loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Stop, for this reason (`single pass`, `iteration limit`, `tolerance`, …).
+    Stop(&'static str),
+    /// The parameters were updated and the program rebuilt: solve again.
+    Again,
+}
+
 /// One method's rewriting of the model into a convex program, and the way back.
 pub trait Lowering {
     /// The method's name: `--emit lowering` headers, snapshots, reports.
@@ -101,6 +114,16 @@ pub trait Lowering {
         program_objective: Option<f64>,
         recovered: &Recovered,
     ) -> Result<Option<Measure>, Vec<Diagnostic>>;
+
+    /// After a pass: stop, or update the parameters from `recovered`, rebuild the program and
+    /// go again. A single-pass method (the pattern method) stops.
+    fn next(
+        &mut self,
+        _recovered: &Recovered,
+        _measure: Option<&Measure>,
+    ) -> Result<Next, Vec<Diagnostic>> {
+        Ok(Next::Stop("single pass"))
+    }
 
     /// The lines this method adds to the text report.
     fn report_block(&self, recovered: &Recovered) -> Vec<String>;
