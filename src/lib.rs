@@ -1,15 +1,24 @@
 //! cnnc: a compiler for `.cnn` models — neural-network training with hard constraints,
 //! lowered to conic programs.
 //!
-//! The stages, one public function per arrow:
+//! The stages, each arrow named by the folder (module) that does it:
 //!
 //! ```text
-//! .cnn text ──syntax::parse──▶ AST ──sema::check──▶ model IR ──lower──▶ convex program
-//!      ──canonicalize──▶ conic IR ──solve──▶ solution ──▶ trained weights, metrics
+//! .cnn text ──syntax──▶ AST ──sema──▶ model IR (model)
+//!      ──lower (the method's Lowering)──▶ convex program (convex)
+//!      ──conic::canon──▶ conic IR (conic) ──solve──▶ solution
+//!      ──lower (Lowering::recover, measure)──▶ model values ──nn──▶ trained weights, metrics
 //! ```
 //!
-//! [`frontend`] runs the first two arrows (with the standard library loaded); every stage's
-//! output can be printed with `cnnc compile --emit <stage>`.
+//! [`frontend`] runs the first two arrows (with the standard library loaded);
+//! [`driver::stages::lowering()`] picks a method's [`lower::Lowering`] and [`driver::train()`] runs
+//! the rest. Every stage's output can be printed with `cnnc compile --emit <stage>` (the
+//! method's own stage with `--emit lowering`).
+//!
+//! Adding a training method is new files under `src/lower/` implementing
+//! [`lower::Lowering`], one match arm in [`driver::stages::lowering()`], its snapshots
+//! (`tests/stages.rs` names the lowering stage's snapshot after the method) and its rows in
+//! `docs/ERRORS.md`.
 #![warn(missing_docs)]
 
 pub mod budget;

@@ -58,8 +58,9 @@ enum Command {
     Compare {
         #[command(flatten)]
         input: Input,
-        /// Comma-separated methods; those the model does not declare use their defaults.
-        #[arg(long, value_delimiter = ',', default_value = "patterns,adam")]
+        /// Comma-separated methods; those the model does not declare use their defaults
+        /// (default: the methods the model declares, then adam).
+        #[arg(long, value_delimiter = ',')]
         methods: Vec<String>,
     },
     /// Solve a conic problem in the Conic Benchmark Format (CBF).
@@ -114,7 +115,9 @@ enum Emit {
     Ast,
     /// The checked model: data shapes, variables, objective, constraints.
     Model,
-    /// The activation patterns the pattern method found.
+    /// The training method's lowering stage (the pattern method: its activation patterns).
+    Lowering,
+    /// The pattern method's lowering stage (as `lowering`; E1104 for another method).
     Patterns,
     /// The convex program after the training method's lowering.
     Convex,
@@ -425,8 +428,13 @@ fn eval(input: &Input, weights: &Path, output: Option<&Output>) -> Result<(), Fa
 fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
     use cnnc::driver;
     let (sources, _, model) = frontend(input)?;
+    let methods = if methods.is_empty() {
+        driver::train::declared_and_adam(&model)
+    } else {
+        methods.to_vec()
+    };
     let mut rows = Vec::new();
-    for name in methods {
+    for name in &methods {
         let method = match driver::train::method_or_default(&model, name) {
             Ok(m) => m,
             Err(d) => return Err(Failed(sources, d)),
@@ -537,14 +545,15 @@ fn compile(
                 Err(d) => return Err(Failed(sources, d)),
             };
             match emit {
-                Emit::Patterns => {
-                    let Some(l) = program.patterns() else {
+                Emit::Lowering | Emit::Patterns => {
+                    let l = program.lowering();
+                    if matches!(emit, Emit::Patterns) && l.name() != "patterns" {
                         let d = Diagnostic::error("E1104", "no activation patterns: the model is not lowered with `method patterns`");
                         return Err(Failed(sources, vec![d]));
-                    };
+                    }
                     match format {
-                        Format::Text => stages::patterns_text(l),
-                        Format::Json => to_json(&stages::patterns_json(l, &model)),
+                        Format::Text => l.stage_text(&model),
+                        Format::Json => to_json(&l.stage_json(&model)),
                     }
                 }
                 Emit::Convex => {

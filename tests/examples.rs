@@ -229,3 +229,63 @@ fn convex_model_exports_and_solves() {
         "objective {objective}"
     );
 }
+
+/// `--emit lowering` prints the method's own stage: for the pattern method exactly what
+/// `--emit patterns` prints (text and JSON); for a model without a network the `direct` stage,
+/// where `--emit patterns` still refuses with E1104.
+#[test]
+fn emit_lowering_is_the_methods_stage() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
+            .current_dir(common::root())
+            .args(args)
+            .output()
+            .expect("cnnc runs");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            err,
+        )
+    };
+    for format in ["text", "json"] {
+        let base = [
+            "compile",
+            "examples/seed003_1d.cnn",
+            "--format",
+            format,
+            "--emit",
+        ];
+        let (code, lowering, err) = run(&[&base[..], &["lowering"]].concat());
+        assert_eq!(code, Some(0), "{err}");
+        let (code, patterns, err) = run(&[&base[..], &["patterns"]].concat());
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(lowering, patterns);
+    }
+    let (_, text, _) = run(&["compile", "examples/seed003_1d.cnn", "--emit", "lowering"]);
+    // docs/REFERENCE.md: the 5 samples of seed 003 with their bias column have 9 non-empty
+    // patterns (10 with the empty one).
+    assert!(
+        text.contains("patterns   9 non-empty (10 with the empty one)"),
+        "{text}"
+    );
+    let (code, text, err) = run(&[
+        "compile",
+        "examples/l1_regression.cnn",
+        "--emit",
+        "lowering",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        text,
+        "direct     the model is its own convex program: no rewriting\n"
+    );
+    let (code, _, err) = run(&[
+        "compile",
+        "examples/l1_regression.cnn",
+        "--emit",
+        "patterns",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("E1104"), "{err}");
+}

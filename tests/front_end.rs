@@ -75,7 +75,15 @@ fn emit_cbf_never_writes_a_non_finite_number() {
 fn compare_labels_only_declared_methods() {
     let root = common::root();
     // l1_regression declares no method: `patterns` ran with its defaults, nothing to point at.
-    let out = cnnc(&root, &["compare", "examples/l1_regression.cnn"]);
+    let out = cnnc(
+        &root,
+        &[
+            "compare",
+            "examples/l1_regression.cnn",
+            "--methods",
+            "patterns,adam",
+        ],
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("E1201"), "{err}");
@@ -85,7 +93,15 @@ fn compare_labels_only_declared_methods() {
         "{err}"
     );
     // seed002 declares `convex_nn`, not `patterns`: the network is labelled, the method is not.
-    let out = cnnc(&root, &["compare", "examples/seed002_sigmoid.cnn"]);
+    let out = cnnc(
+        &root,
+        &[
+            "compare",
+            "examples/seed002_sigmoid.cnn",
+            "--methods",
+            "patterns",
+        ],
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("not two layers"), "{err}");
@@ -95,6 +111,35 @@ fn compare_labels_only_declared_methods() {
         err.contains("the model does not declare this method, so it runs with its default options"),
         "{err}"
     );
+}
+
+#[test]
+fn compare_runs_the_declared_methods_then_adam() {
+    let root = common::root();
+    // seed003_1d declares `patterns`: one row for it, one for adam, in that order.
+    let out = cnnc(
+        &root,
+        &["compare", "examples/seed003_1d.cnn", "--set", "width=2"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let methods: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(methods, ["patterns", "adam"], "{text}");
+    // l1_regression declares none: only adam runs (and finds no network), not patterns.
+    let out = cnnc(&root, &["compare", "examples/l1_regression.cnn"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("E1103"), "{err}");
+    assert!(!err.contains("E1201"), "{err}");
+    // seed002 declares `convex_nn`: it runs first and cannot train yet.
+    let out = cnnc(&root, &["compare", "examples/seed002_sigmoid.cnn"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("E1102") && err.contains("convex_nn"), "{err}");
 }
 
 #[test]

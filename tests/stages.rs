@@ -1,6 +1,6 @@
-//! Every example's lowered stages — activation patterns (for the pattern method), convex
-//! program, conic problem —
-//! match their snapshots (`snapshots/stages__{patterns,convex,conic}@<file>.snap`). Long stages
+//! Every example's lowered stages — the method's lowering stage (named by the method:
+//! `patterns`, or `direct` for a model without a network), convex program, conic problem —
+//! match their snapshots (`snapshots/stages__{<method>,convex,conic}@<file>.snap`). Long stages
 //! are cut to their first 80 lines plus a line count, so the snapshot shows the header, sizes
 //! and first rows. A method that cannot be lowered yet is recorded as its diagnostic, so the
 //! snapshot changes when it can.
@@ -35,9 +35,9 @@ fn example_stages() {
                 return;
             }
         };
-        if let Some(p) = program.patterns() {
-            insta::assert_snapshot!("patterns", stages::patterns_text(p));
-        }
+        // The method's own stage, named by the method (`--emit lowering`).
+        let lowering = program.lowering();
+        insta::assert_snapshot!(lowering.name(), lowering.stage_text(&model));
         insta::assert_snapshot!(
             "convex",
             cut(cnnc::convex::print::print(&program.translation().program))

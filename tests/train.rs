@@ -69,6 +69,16 @@ fn seed003_reaches_the_reference_optimum() {
     );
     // The reference: 6 neurons after merging, training loss 2.195e-7.
     assert_eq!(p.merged_neurons, 6);
+    // The training loop ran the pattern method's single pass: one record, the program's
+    // optimum and the measured gap of this report, the run's solver seconds.
+    assert_eq!(t.stop_reason, Some("single pass"));
+    assert_eq!(t.iterations.len(), 1);
+    let pass = &t.iterations[0];
+    assert_eq!((pass.iteration, pass.reused), (1, false));
+    assert_eq!(pass.objective, Some(objective));
+    assert_eq!(pass.measure, r.relative_difference);
+    assert_eq!(pass.solver_seconds, t.solve_seconds);
+    assert_eq!(t.exactness, driver::Exactness::Exact);
     match r.metrics.as_ref().map(|m| &m.train) {
         Some(cnnc::nn::metrics::Metrics::Regression(reg)) => {
             assert!(rel(reg.loss, 2.195e-7) < 1e-2, "loss {}", reg.loss)

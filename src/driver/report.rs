@@ -5,14 +5,16 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::train::{PatternInfo, Sizes, Trained};
+use super::train::{Sizes, Trained};
 use crate::diag::Diagnostic;
+use crate::lower::{Exactness, Measure, PatternInfo};
 use crate::nn::metrics::{dataset_metrics, relative_difference, DatasetMetrics, Metrics};
 use crate::nn::{eval, network::DenseNet};
 use crate::sema::options::method_name;
 
-/// The recovered network must reproduce the convex optimum to this relative accuracy; a
-/// larger difference is a bug and the report says so.
+/// For a method whose program is exact (of the model or of a restriction of it), the recovered
+/// network must reproduce the convex optimum to this relative accuracy; a larger difference is
+/// a bug and the report says so.
 pub const GAP_TOLERANCE: f64 = 1e-6;
 
 /// Slack of one hard constraint at the trained network.
@@ -50,6 +52,15 @@ pub struct Report {
     pub sizes: Option<Sizes>,
     /// Pattern-method details.
     pub patterns: Option<PatternInfo>,
+    /// The lowering's measure of the trained values against the model as written.
+    #[serde(skip)]
+    pub measure: Option<Measure>,
+    /// The lowering's text block.
+    #[serde(skip)]
+    pub block: Vec<String>,
+    /// How the answer relates to the model, for the report's wording.
+    #[serde(skip)]
+    pub kind: Exactness,
     /// Train and test metrics of the network's dataset.
     pub metrics: Option<DatasetMetrics>,
     /// Every hard constraint's slack.
@@ -76,11 +87,7 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
         _ => None,
     };
     let mut notes = t.notes.clone();
-    if let Some(r) = relative.filter(|r| *r > GAP_TOLERANCE) {
-        notes.push(format!(
-            "BUG: the recovered network's objective differs from the convex optimum by {r:.2e} (relative), more than the solver accuracy {GAP_TOLERANCE:.0e}; please report it with this model"
-        ));
-    }
+    notes.extend(gap_note(t.exactness, relative, t.measure.as_ref()));
     let network = DenseNet::from_model(&t.model, t.net, &t.values).map_err(diag)?;
     let metrics = match t.model.networks[t.net.0].input {
         Some(d) => dataset_metrics(&t.model.datasets[d.0], |x| network.forward(x)).map_err(diag)?,
@@ -109,6 +116,9 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
         solve_seconds: t.solve_seconds,
         sizes: t.sizes.clone(),
         patterns: t.patterns.clone(),
+        measure: t.measure.clone(),
+        block: t.block.clone(),
+        kind: t.exactness,
         metrics,
         constraints,
         restarts: t.restarts.clone(),
@@ -117,6 +127,29 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
             .collect(),
         notes,
     })
+}
+
+/// The note on the gap between the program's answer and the trained values: a bug above
+/// [`GAP_TOLERANCE`] for a program exact for the model (or a restriction of it), the measured
+/// gap or violation for a relaxation or a heuristic.
+pub fn gap_note(
+    kind: Exactness,
+    relative: Option<f64>,
+    measure: Option<&Measure>,
+) -> Option<String> {
+    if kind.reproduces_optimum() {
+        let r = relative.filter(|r| *r > GAP_TOLERANCE)?;
+        return Some(format!(
+            "BUG: the recovered network's objective differs from the convex optimum by {r:.2e} (relative), more than the solver accuracy {GAP_TOLERANCE:.0e}; please report it with this model"
+        ));
+    }
+    let m = measure?;
+    Some(format!(
+        "{}: measured {} {:.2e} between the program's answer and the model as written",
+        kind.describe(),
+        m.name,
+        m.value
+    ))
 }
 
 fn num(x: f64) -> String {
@@ -132,21 +165,8 @@ pub fn text(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "method     {} ({})", r.method, r.exactness);
     let _ = writeln!(s, "status     {}", r.status.replace('_', " "));
-    if let Some(p) = &r.patterns {
-        let draws = p
-            .draws
-            .map(|d| format!(" from {d} draws"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "patterns   {} {} (non-empty; {} with the empty one){draws}, data rank {}",
-            p.patterns, p.enumeration, p.with_empty, p.rank
-        );
-        let _ = writeln!(
-            s,
-            "neurons    {} recovered, {} after merging equal patterns and pruning noise (declared width {})",
-            p.neurons, p.merged_neurons, p.declared_width
-        );
+    for line in &r.block {
+        let _ = writeln!(s, "{line}");
     }
     if let Some(z) = &r.sizes {
         let _ = writeln!(
@@ -164,10 +184,22 @@ pub fn text(r: &Report) -> String {
     let _ = writeln!(s, "network    {}", widths.join(" -> "));
     match (r.objective, r.network_objective, r.relative_difference) {
         (Some(o), Some(n), Some(d)) => {
-            let _ = writeln!(s, "objective  convex optimum {}", num(o));
+            // Only a program exact for the model (or for a restriction of it) has an optimum
+            // the network reaches; a relaxation's is a bound, a heuristic's a last iterate.
+            let what = match r.kind {
+                Exactness::Exact | Exactness::Restriction => "convex optimum",
+                Exactness::Relaxation => "relaxation bound",
+                Exactness::Heuristic => "last program",
+            };
+            let _ = writeln!(s, "objective  {what} {}", num(o));
+            let gap = if r.kind.reproduces_optimum() {
+                "relative difference"
+            } else {
+                "measured gap"
+            };
             let _ = writeln!(
                 s,
-                "           network (forward pass) {} (relative difference {d:.1e})",
+                "           network (forward pass) {} ({gap} {d:.1e})",
                 num(n)
             );
         }
@@ -327,4 +359,81 @@ pub fn table(rows: &[Row]) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(kind: Exactness) -> Report {
+        Report {
+            status: "optimal".into(),
+            method: "m".into(),
+            exactness: kind.describe().into(),
+            objective: Some(1.0),
+            network_objective: Some(1.5),
+            relative_difference: Some(relative_difference(1.0, 1.5)),
+            compile_seconds: 0.0,
+            solve_seconds: 0.0,
+            sizes: None,
+            patterns: None,
+            measure: None,
+            block: vec!["block      line".into()],
+            kind,
+            metrics: None,
+            constraints: Vec::new(),
+            restarts: Vec::new(),
+            widths: vec![1, 1],
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_objective_is_called_an_optimum_only_for_exact_programs() {
+        for (kind, line) in [
+            (Exactness::Exact, "objective  convex optimum 1.000000\n"),
+            (
+                Exactness::Restriction,
+                "objective  convex optimum 1.000000\n",
+            ),
+            (
+                Exactness::Relaxation,
+                "objective  relaxation bound 1.000000\n",
+            ),
+            (Exactness::Heuristic, "objective  last program 1.000000\n"),
+        ] {
+            let t = text(&report(kind));
+            assert!(t.contains(line), "{t}");
+            assert!(t.contains("block      line\n"), "{t}");
+            // |1 − 1.5| / 1.5 = 1/3.
+            let gap = if kind.reproduces_optimum() {
+                "(relative difference 3.3e-1)"
+            } else {
+                "(measured gap 3.3e-1)"
+            };
+            assert!(t.contains(gap), "{t}");
+        }
+    }
+
+    #[test]
+    fn the_gap_is_a_bug_only_for_exact_programs() {
+        let m = Measure {
+            name: "relative difference",
+            value: 0.25,
+        };
+        for kind in [Exactness::Exact, Exactness::Restriction] {
+            assert_eq!(gap_note(kind, Some(1e-7), Some(&m)), None);
+            let note = gap_note(kind, Some(0.25), Some(&m)).expect("a note");
+            assert!(note.starts_with("BUG: "), "{note}");
+        }
+        for kind in [Exactness::Relaxation, Exactness::Heuristic] {
+            let note = gap_note(kind, Some(0.25), Some(&m)).expect("a note");
+            assert!(!note.contains("BUG"), "{note}");
+            assert!(
+                note.contains("measured relative difference 2.50e-1"),
+                "{note}"
+            );
+            assert_eq!(gap_note(kind, Some(0.25), None), None);
+        }
+    }
 }

@@ -4,41 +4,17 @@
 
 use std::time::Instant;
 
-use nalgebra::DMatrix;
-
-use crate::conic::canon::{canonicalize, ColumnMap};
+use crate::conic::canon::canonicalize;
 use crate::conic::ConicProblem;
 use crate::diag::{Diagnostic, SourceMap};
-use crate::lower::patterns::lowering::{self, Lowered};
-use crate::lower::patterns::{merge, prune, recover, Blocks, Network, Source, PRUNE_RTOL};
-use crate::model::{Method, MethodKind, Model, NetId, OptionValue, Shape};
+use crate::lower::{Lowering, Next};
+use crate::model::{Method, MethodKind, Model, NetId};
 use crate::nn::{adam, Values};
 use crate::sema::options::method_name;
 use crate::solve::{self, Backend, Outcome, Settings, Status};
 
-/// How a method's answer relates to the problem as written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exactness {
-    /// The global optimum of the model (up to solver accuracy).
-    Exact,
-    /// The optimum of a restriction (e.g. to sampled patterns): an upper bound on the model's.
-    Restriction,
-    /// A local method with no optimality guarantee.
-    Heuristic,
-}
-
-impl Exactness {
-    /// Words for reports.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Exactness::Exact => "exact: the global optimum of the model",
-            Exactness::Restriction => {
-                "restricted to the sampled patterns: an upper bound on the global optimum"
-            }
-            Exactness::Heuristic => "local: no optimality guarantee",
-        }
-    }
-}
+pub use crate::lower::patterns::info::with_hidden_width;
+pub use crate::lower::{Exactness, Measure, PatternInfo};
 
 /// Sizes of the conic problem handed to the solver.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -51,27 +27,6 @@ pub struct Sizes {
     pub cones: usize,
     /// Non-zeros of `A` and `P`.
     pub nonzeros: usize,
-}
-
-/// What the pattern method found.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct PatternInfo {
-    /// `exact` or `sampled`.
-    pub enumeration: String,
-    /// Rank of the data (with its bias column).
-    pub rank: usize,
-    /// Distinct non-empty patterns (blocks of the program).
-    pub patterns: usize,
-    /// Distinct patterns including the empty one when it was met.
-    pub with_empty: usize,
-    /// Directions drawn (sampled only).
-    pub draws: Option<usize>,
-    /// Neurons recovered before merging.
-    pub neurons: usize,
-    /// Neurons after merging neurons with the same activation pattern.
-    pub merged_neurons: usize,
-    /// The hidden width declared in the model.
-    pub declared_width: usize,
 }
 
 /// A trained network with everything the run measured.
@@ -100,10 +55,35 @@ pub struct Trained {
     pub exactness: Exactness,
     /// Pattern-method details.
     pub patterns: Option<PatternInfo>,
+    /// The lowering's measure of how far the trained values are from the model as written.
+    pub measure: Option<Measure>,
+    /// The lines the lowering adds to the text report.
+    pub block: Vec<String>,
     /// Per-restart final objectives (Adam).
     pub restarts: Vec<f64>,
+    /// One record per pass of a lowered method (one for the pattern method; none for Adam).
+    pub iterations: Vec<Iteration>,
+    /// Why the loop stopped (lowered methods).
+    pub stop_reason: Option<&'static str>,
     /// Facts worth saying (warnings, solver notes).
     pub notes: Vec<String>,
+}
+
+/// One pass of a lowered method's training loop.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Iteration {
+    /// 1 for the first pass.
+    pub iteration: usize,
+    /// The program's optimum.
+    pub objective: Option<f64>,
+    /// The lowering's measure of the recovered values ([`Lowering::measure`]).
+    pub measure: Option<f64>,
+    /// Seconds in the solver.
+    pub solver_seconds: f64,
+    /// Seconds outside it: building and canonicalizing before, recovering and measuring after.
+    pub other_seconds: f64,
+    /// Whether the solver kept its structure from the previous pass (never yet).
+    pub reused: bool,
 }
 
 /// Why training produced no network.
@@ -156,6 +136,22 @@ pub fn pick_method<'m>(
     }
 }
 
+/// The methods `cnnc compare` runs by default: those the model declares, in order, then
+/// `adam` unless declared.
+pub fn declared_and_adam(model: &Model) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for m in &model.methods {
+        let n = method_name(m.kind).to_string();
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    if !names.iter().any(|n| n == "adam") {
+        names.push("adam".into());
+    }
+    names
+}
+
 /// The model's declaration of method `name`, or that method with its default options.
 pub fn method_or_default(model: &Model, name: &str) -> Result<Method, Vec<Diagnostic>> {
     if let Some(m) = model.methods.iter().find(|m| method_name(m.kind) == name) {
@@ -186,29 +182,21 @@ pub fn method_or_default(model: &Model, name: &str) -> Result<Method, Vec<Diagno
     })
 }
 
-/// Trains `model` with `method`.
+/// Trains `model` with `method`: Adam directly, every other method through its lowering
+/// ([`super::stages::lowering`]).
 pub fn train(model: &Model, sources: &SourceMap, method: &Method) -> Result<Trained, TrainError> {
-    match method.kind {
-        MethodKind::Patterns => train_patterns(model, sources, method),
-        MethodKind::Adam => train_adam(model, method),
-        other => Err(TrainError::Invalid(vec![method.label(Diagnostic::error(
+    if method.kind == MethodKind::Adam {
+        return train_adam(model, method);
+    }
+    let t0 = Instant::now();
+    match super::stages::lowering(model, sources, method)? {
+        Some(l) => train_lowered(model, method.kind, l, t0),
+        None => Err(TrainError::Invalid(vec![method.label(Diagnostic::error(
             "E1102",
-            format!("method `{}` cannot train yet in this version of cnnc", method_name(other)),
+            format!("method `{}` cannot train yet in this version of cnnc", method_name(method.kind)),
         ), true, "not available yet")
         .with_note("available: patterns (two-layer ReLU networks, exact or sampled), adam (any network, local)")])),
     }
-}
-
-/// Lowers a model with the pattern method, then canonicalizes: the solver input and the maps
-/// back.
-pub fn compile_patterns(
-    model: &Model,
-    sources: &SourceMap,
-    method: &Method,
-) -> Result<(Lowered, ConicProblem, ColumnMap), Vec<Diagnostic>> {
-    let lowered = lowering::lower(model, sources, method)?;
-    let (problem, map) = canonicalize(&lowered.translation.program)?;
-    Ok((lowered, problem, map))
 }
 
 fn sizes(p: &ConicProblem) -> Sizes {
@@ -220,93 +208,87 @@ fn sizes(p: &ConicProblem) -> Sizes {
     }
 }
 
-fn train_patterns(
+/// The training loop of a lowered method: canonicalize → solve → recover → measure, then the
+/// lowering stops or updates its parameters and rebuilds its program for another pass
+/// ([`Lowering::next`]). The pattern method stops after one pass.
+fn train_lowered(
     model: &Model,
-    sources: &SourceMap,
-    method: &Method,
+    kind: MethodKind,
+    mut l: Box<dyn Lowering>,
+    t0: Instant,
 ) -> Result<Trained, TrainError> {
-    let t0 = Instant::now();
-    let (lowered, problem, map) = compile_patterns(model, sources, method)?;
-    let compile_seconds = t0.elapsed().as_secs_f64();
     let settings = Settings::from_options(&model.solver.options);
     let backend = Backend::from_name(&model.solver.name).unwrap_or(Backend::Clarabel);
-    let outcome = solve::solve(&problem, backend, &settings)
-        .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
-    let Some(x) = outcome.x.clone().filter(|_| outcome.status.is_solved()) else {
-        return Err(TrainError::NotSolved(Box::new(outcome), Box::new(problem)));
-    };
-    let net_id = lowered.net;
-    let k = lowered.blocks.len();
-    let d = lowered.x.ncols();
-    let do_merge = !matches!(method.get("merge"), Some(OptionValue::Bool(false)));
-    // One sub-network per output.
-    let mut subnets: Vec<Network> = Vec::with_capacity(k);
-    let mut neurons = 0;
-    for (v, w) in &lowered.blocks {
-        let block = |id: &crate::convex::VarId| -> DMatrix<f64> {
-            let vals = map.values(&x, *id).unwrap_or(&[]);
-            // Column-major d×P: column i is block i; as rows, P×d.
-            DMatrix::from_column_slice(d, vals.len() / d.max(1), vals).transpose()
+    let mut iterations: Vec<Iteration> = Vec::new();
+    // Time outside the solver counts from the start of the lowering (first pass) or of the
+    // previous pass's update.
+    let mut start = t0;
+    let mut compile_seconds = 0.0;
+    loop {
+        let (problem, map) = canonicalize(&l.translation().program)?;
+        let before = start.elapsed().as_secs_f64();
+        compile_seconds += before;
+        let outcome = solve::solve(&problem, backend, &settings)
+            .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
+        let Some(x) = outcome.x.clone().filter(|_| outcome.status.is_solved()) else {
+            return Err(TrainError::NotSolved(Box::new(outcome), Box::new(problem)));
         };
-        let blocks = Blocks {
-            v: block(v),
-            w: block(w),
-        };
-        // Every non-zero block becomes a neuron; noise is pruned by its effect on the
-        // outputs, not by its norm (small blocks over many samples add up).
-        let net = recover(&blocks, 0.0);
-        neurons += net.width();
-        let net = if do_merge {
-            merge(&net, &lowered.x)
-        } else {
-            net
-        };
-        subnets.push(prune(&net, &lowered.x, PRUNE_RTOL));
-    }
-    let m: usize = subnets.iter().map(Network::width).sum::<usize>().max(1);
-    let mut w1 = DMatrix::zeros(m, d);
-    let mut w2 = DMatrix::zeros(k, m);
-    let mut at = 0;
-    for (c, s) in subnets.iter().enumerate() {
-        for j in 0..s.width() {
-            w1.row_mut(at).copy_from(&s.u.row(j));
-            w2[(c, at)] = s.alpha[j];
-            at += 1;
+        let after = Instant::now();
+        let recovered = l.recover(model, &map, &x)?;
+        let measure = l.measure(outcome.objective, &recovered)?;
+        iterations.push(Iteration {
+            iteration: iterations.len() + 1,
+            objective: outcome.objective,
+            measure: measure.as_ref().map(|m| m.value),
+            solver_seconds: outcome.solve_seconds,
+            other_seconds: before + after.elapsed().as_secs_f64(),
+            reused: false,
+        });
+        let update = Instant::now();
+        if let Next::Stop(reason) = l.next(&recovered, measure.as_ref())? {
+            let pass = Pass {
+                problem,
+                outcome,
+                recovered,
+                measure,
+            };
+            return Ok(finish(
+                kind,
+                l.as_ref(),
+                pass,
+                compile_seconds,
+                iterations,
+                reason,
+            ));
         }
+        start = update;
     }
-    let declared_width = model.networks[net_id.0].layers[0].outputs;
-    let trained_model = with_hidden_width(model, net_id, m);
-    let mut vars: Vec<DMatrix<f64>> = trained_model
-        .vars
-        .iter()
-        .map(|v| DMatrix::zeros(v.shape.rows(), v.shape.cols()))
-        .collect();
-    let layers = &trained_model.networks[net_id.0].layers;
-    if let crate::model::LayerParam::Var(id) = layers[0].weight {
-        vars[id.0] = w1;
-    }
-    if let crate::model::LayerParam::Var(id) = layers[1].weight {
-        vars[id.0] = w2;
-    }
-    if let (Some(crate::model::LayerParam::Var(id)), Some(b)) =
-        (&layers[1].bias_param, lowered.output_bias)
-    {
-        if let Some(vals) = map.values(&x, b) {
-            vars[id.0] = DMatrix::from_column_slice(vals.len(), 1, vals);
-        }
-    }
-    // User variables keep their solved values.
-    for (i, v) in trained_model.vars.iter().enumerate() {
-        if matches!(v.role, crate::model::VarRole::User) {
-            if let Some(Some(pid)) = lowered.translation.vars.get(i) {
-                if let Some(vals) = map.values(&x, *pid) {
-                    vars[i] = DMatrix::from_column_slice(v.shape.rows(), v.shape.cols(), vals);
-                }
-            }
-        }
-    }
-    let values = Values::new(&trained_model, vars)
-        .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
+}
+
+/// What the last pass of the loop produced.
+struct Pass {
+    problem: ConicProblem,
+    outcome: Outcome,
+    recovered: crate::lower::Recovered,
+    measure: Option<Measure>,
+}
+
+/// The [`Trained`] of a lowered method's last pass.
+fn finish(
+    kind: MethodKind,
+    l: &dyn Lowering,
+    pass: Pass,
+    compile_seconds: f64,
+    iterations: Vec<Iteration>,
+    stop_reason: &'static str,
+) -> Trained {
+    let Pass {
+        problem,
+        outcome,
+        recovered,
+        measure,
+    } = pass;
+    let block = l.report_block(&recovered);
     let mut notes = outcome.notes.clone();
     if outcome.status == Status::AlmostOptimal {
         notes.push(format!(
@@ -314,66 +296,29 @@ fn train_patterns(
             outcome.backend.name()
         ));
     }
-    if m > declared_width {
-        notes.push(format!(
-            "the optimum uses {m} hidden neurons, more than the {declared_width} declared: the trained network has {m} (a network of width {declared_width} cannot reach this optimum)"
-        ));
-    }
-    let (enumeration, draws, exactness) = match lowered.patterns.source {
-        Source::Exact => ("exact", None, Exactness::Exact),
-        Source::Sampled { draws, .. } => ("sampled", Some(draws), Exactness::Restriction),
-    };
-    Ok(Trained {
-        method: MethodKind::Patterns,
-        net: net_id,
-        values,
+    notes.extend(recovered.notes);
+    // A lowering without a network of its own (the model as written) reports its first one.
+    let net = l.net().unwrap_or(NetId(0));
+    Trained {
+        method: kind,
+        net,
+        values: recovered.values,
         status: Some(outcome.status),
         convex_objective: outcome.objective,
+        // Building and assembling the solver input, over all passes.
         compile_seconds,
-        solve_seconds: outcome.solve_seconds,
+        solve_seconds: iterations.iter().map(|i| i.solver_seconds).sum(),
         sizes: Some(sizes(&problem)),
-        exactness,
-        patterns: Some(PatternInfo {
-            enumeration: enumeration.into(),
-            rank: lowered.patterns.rank,
-            patterns: lowered.patterns.len(),
-            with_empty: lowered.patterns.len_with_empty(),
-            draws,
-            neurons,
-            merged_neurons: m,
-            declared_width,
-        }),
-        model: trained_model,
+        exactness: l.exactness(),
+        patterns: recovered.patterns,
+        measure,
+        block,
+        model: recovered.model,
         restarts: Vec::new(),
+        iterations,
+        stop_reason: Some(stop_reason),
         notes,
-    })
-}
-
-/// The model with the first hidden layer of `net` resized to `m` neurons.
-pub fn with_hidden_width(model: &Model, net: NetId, m: usize) -> Model {
-    let mut out = model.clone();
-    let layers = &mut out.networks[net.0].layers;
-    layers[0].outputs = m;
-    layers[1].inputs = m;
-    let resize = |p: &crate::model::LayerParam,
-                  vars: &mut Vec<crate::model::Variable>,
-                  f: &dyn Fn(&Shape) -> Shape| {
-        if let crate::model::LayerParam::Var(id) = p {
-            let s = f(&vars[id.0].shape);
-            vars[id.0].shape = s;
-        }
-    };
-    let (w1, b1, w2) = (
-        layers[0].weight.clone(),
-        layers[0].bias_param.clone(),
-        layers[1].weight.clone(),
-    );
-    resize(&w1, &mut out.vars, &|s| Shape(vec![m, s.cols()]));
-    if let Some(b) = &b1 {
-        resize(b, &mut out.vars, &|_| Shape(vec![m]));
     }
-    resize(&w2, &mut out.vars, &|s| Shape(vec![s.rows(), m]));
-    out
 }
 
 fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
@@ -413,6 +358,10 @@ fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
         sizes: None,
         exactness: Exactness::Heuristic,
         patterns: None,
+        measure: None,
+        block: Vec::new(),
+        iterations: Vec::new(),
+        stop_reason: None,
         restarts: result.restarts.iter().map(|r| r.best).collect(),
         notes,
     })

@@ -1,3 +1,136 @@
-//! Rewritings of the model towards conic form, one module per method.
+//! Rewritings of the model towards conic form, one module per method, all behind [`Lowering`].
+//!
+//! A lowering builds the convex program of the model for its current parameters, maps a
+//! solution of that program back to model values, measures how far those values are from the
+//! model as written, and says what its answer means ([`Exactness`]). The driver
+//! ([`crate::driver::stages::lowering()`]) picks one per method in a single `match`, and its
+//! training loop ([`crate::driver::train()`]) runs build → canonicalize → solve → recover →
+//! measure → [`Lowering::next`] (stop, or update the parameters and go again); the pattern
+//! method stops after one pass. Solver reuse across passes is not there yet (every pass
+//! records `reused: false`).
 
+pub mod direct;
 pub mod patterns;
+
+use crate::conic::canon::ColumnMap;
+use crate::convex::from_model::Translation;
+use crate::diag::Diagnostic;
+use crate::model::{Model, NetId};
+use crate::nn::Values;
+
+pub use patterns::info::PatternInfo;
+
+/// How a method's answer relates to the problem as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exactness {
+    /// The global optimum of the model (up to solver accuracy).
+    Exact,
+    /// The optimum of a restriction (e.g. to sampled patterns): an upper bound on the model's.
+    Restriction,
+    /// The optimum of a relaxation: a bound on the model's, reached only when the measure is 0.
+    Relaxation,
+    /// A local method with no optimality guarantee.
+    Heuristic,
+}
+
+impl Exactness {
+    /// Words for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Exactness::Exact => "exact: the global optimum of the model",
+            Exactness::Restriction => {
+                "restricted to the sampled patterns: an upper bound on the global optimum"
+            }
+            Exactness::Relaxation => "relaxed: a bound on the optimum, exact only at zero gap",
+            Exactness::Heuristic => "local: no optimality guarantee",
+        }
+    }
+
+    /// Whether the values mapped back reach the program's optimum exactly (an exact program of
+    /// the model or of a restriction of it): a gap between the two is then a bug.
+    pub fn reproduces_optimum(self) -> bool {
+        matches!(self, Exactness::Exact | Exactness::Restriction)
+    }
+}
+
+/// Model values mapped back from a solution of the lowered program.
+#[derive(Clone, Debug)]
+pub struct Recovered {
+    /// The model the values belong to (the pattern method resizes the hidden layer).
+    pub model: Model,
+    /// Values of every variable of `model`.
+    pub values: Values,
+    /// The pattern lowering's report block (kept as its own typed field: `--report json`
+    /// writes it under `patterns`).
+    pub patterns: Option<PatternInfo>,
+    /// Facts worth saying about the mapping.
+    pub notes: Vec<String>,
+}
+
+/// How far mapped-back values are from satisfying the model as written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measure {
+    /// What is measured, for reports (`relative difference`, `bilinear violation`).
+    pub name: &'static str,
+    /// Its value; 0 when the values satisfy the model exactly.
+    pub value: f64,
+}
+
+/// What a lowering does after a pass of the training loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Stop, for this reason (`single pass`, `iteration limit`, `tolerance`, …).
+    Stop(&'static str),
+    /// The parameters were updated and the program rebuilt: solve again.
+    Again,
+}
+
+/// One method's rewriting of the model into a convex program, and the way back.
+pub trait Lowering {
+    /// The method's name: `--emit lowering` headers, snapshots, reports.
+    fn name(&self) -> &'static str;
+
+    /// How the answer relates to the model.
+    fn exactness(&self) -> Exactness;
+
+    /// The network the method trains, if any.
+    fn net(&self) -> Option<NetId>;
+
+    /// The program built for the current parameters, and where model variables went.
+    fn translation(&self) -> &Translation;
+
+    /// Model values from a solution `x` of the canonicalized program (`map` from
+    /// canonicalization).
+    fn recover(
+        &self,
+        model: &Model,
+        map: &ColumnMap,
+        x: &[f64],
+    ) -> Result<Recovered, Vec<Diagnostic>>;
+
+    /// How far `recovered` is from the model as written, given the program's optimum.
+    fn measure(
+        &self,
+        program_objective: Option<f64>,
+        recovered: &Recovered,
+    ) -> Result<Option<Measure>, Vec<Diagnostic>>;
+
+    /// After a pass: stop, or update the parameters from `recovered`, rebuild the program and
+    /// go again. A single-pass method (the pattern method) stops.
+    fn next(
+        &mut self,
+        _recovered: &Recovered,
+        _measure: Option<&Measure>,
+    ) -> Result<Next, Vec<Diagnostic>> {
+        Ok(Next::Stop("single pass"))
+    }
+
+    /// The lines this method adds to the text report.
+    fn report_block(&self, recovered: &Recovered) -> Vec<String>;
+
+    /// The lowering stage as text (`cnnc compile --emit lowering`).
+    fn stage_text(&self, model: &Model) -> String;
+
+    /// The lowering stage as JSON (`--emit lowering --format json`).
+    fn stage_json(&self, model: &Model) -> serde_json::Value;
+}

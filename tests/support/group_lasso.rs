@@ -8,7 +8,11 @@ use clarabel::solver::{
     SolverStatus, SupportedConeT, ZeroConeT,
 };
 use cnnc::conic::{Csc, Triplets};
-use cnnc::lower::patterns::{push_masked, push_signed, Blocks, Patterns};
+use cnnc::lower::patterns::{Blocks, Patterns};
+
+#[path = "masked.rs"]
+pub mod masked;
+use masked::{push_masked, push_signed};
 use nalgebra::{DMatrix, DVector};
 
 fn clarabel_csc(c: Csc) -> CscMatrix<f64> {

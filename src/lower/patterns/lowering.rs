@@ -43,6 +43,9 @@ pub struct Lowered {
     pub output_bias: Option<VarId>,
     /// The weight-decay coefficient `γ` found in the objective (0 without weight decay).
     pub gamma: f64,
+    /// Whether neurons with the same activation pattern are merged after recovery (option
+    /// `merge`, default true).
+    pub merge: bool,
     /// The program and where model variables went.
     pub translation: Translation,
 }
@@ -133,6 +136,7 @@ pub fn lower(
         blocks,
         output_bias: bias_var,
         gamma,
+        merge: !matches!(method.get("merge"), Some(OptionValue::Bool(false))),
         translation,
     })
 }

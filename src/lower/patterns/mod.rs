@@ -11,19 +11,19 @@
 //! ```
 //!
 //! This module finds the patterns — [`exact`]ly for rank ≤ 3 ([`arrangement`]), or [`sampled`]
-//! ([`sample`]) — gives the program's sparse blocks ([`masked`]: `D_i X` is a row mask, never an
-//! n×n matrix), and maps a solution back to neurons ([`mod@recover`]).
+//! ([`sample`]) — builds the program ([`lowering`]: `D_i X` is a row mask, never an n×n
+//! matrix), and maps a solution back to neurons ([`mod@recover`]) behind the
+//! [`Lowering`](crate::lower::Lowering) interface ([`info`]).
 
 pub mod arrangement;
+pub mod info;
 pub mod lowering;
-pub mod masked;
 pub mod pattern;
 pub mod recover;
 pub mod rowspace;
 pub mod sample;
 
 pub use arrangement::{cell_bound, exact, exact_in, pattern_bound};
-pub use masked::{push_masked, push_signed};
 pub use pattern::{Pattern, Patterns, Source};
 pub use recover::{
     convex_objective, convex_prediction, forward, max_violation, merge, nonconvex_objective, prune,

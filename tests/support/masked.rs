@@ -1,4 +1,5 @@
-//! The sparse blocks of the pattern program: `D_i X` and `(2D_i − I) X` as triplets.
+//! The sparse blocks of the pattern program: `D_i X` and `(2D_i − I) X` as triplets (test
+//! support: the group-lasso program of `group_lasso.rs` is built from them).
 //!
 //! `D_i X` keeps the rows of `X` of the active samples and `(2D_i − I) X` flips the sign of the
 //! inactive ones, so both are written straight from `X` and the pattern's bits: `nnz(X)`
@@ -8,8 +9,8 @@
 
 use nalgebra::DMatrix;
 
-use super::pattern::Pattern;
-use crate::conic::Triplets;
+use cnnc::conic::Triplets;
+use cnnc::lower::patterns::Pattern;
 
 /// Adds `scale · D X` with its top-left corner at `(row0, col0)`: row `row0 + j` gets
 /// `scale · x_j` for each active sample `j`; inactive samples add nothing.
@@ -45,39 +46,5 @@ pub fn push_signed(
         for (k, &value) in x.row(j).iter().enumerate() {
             t.push(row0 + j, col0 + k, s * value);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masks_and_signs_rows() {
-        let x = DMatrix::from_row_slice(3, 2, &[1., 2., 0., 3., -4., 1.]);
-        let p = Pattern::from_fn(3, |j| j != 1);
-        let mut t = Triplets::new(5, 4);
-        push_masked(&mut t, &x, &p, 1, 2, 2.0);
-        let dense = to_dense(t.into_csc());
-        let mut expected = DMatrix::zeros(5, 4);
-        expected[(1, 2)] = 2.;
-        expected[(1, 3)] = 4.;
-        expected[(3, 2)] = -8.;
-        expected[(3, 3)] = 2.;
-        assert_eq!(dense, expected);
-
-        let mut t = Triplets::new(3, 2);
-        push_signed(&mut t, &x, &p, 0, 0, -1.0);
-        let dense = to_dense(t.into_csc());
-        let expected = DMatrix::from_row_slice(3, 2, &[-1., -2., 0., 3., 4., -1.]);
-        assert_eq!(dense, expected);
-    }
-
-    fn to_dense(c: crate::conic::Csc) -> DMatrix<f64> {
-        let mut m = DMatrix::zeros(c.m, c.n);
-        for (r, col, v) in c.iter() {
-            m[(r, col)] += v;
-        }
-        m
     }
 }

@@ -1,0 +1,89 @@
+//! The model as written: no rewriting. For a model without a network it is already a convex
+//! program; a network node left in it (a fixed-weight network, until `big_m` exists) is
+//! reported by the translation as E0610.
+
+use crate::conic::canon::ColumnMap;
+use crate::convex::from_model::{self, NoLowering, Translation};
+use crate::diag::{Diagnostic, SourceMap};
+use crate::lower::{Exactness, Lowering, Measure, Recovered};
+use crate::model::{Model, NetId};
+use crate::nn::Values;
+use nalgebra::DMatrix;
+
+/// The model translated as it is.
+pub struct Direct {
+    translation: Translation,
+}
+
+impl Direct {
+    /// Translates `model` without a lowering.
+    pub fn build(model: &Model, sources: &SourceMap) -> Result<Direct, Vec<Diagnostic>> {
+        let translation = from_model::program(model, sources, &mut NoLowering)?;
+        Ok(Direct { translation })
+    }
+}
+
+impl Lowering for Direct {
+    fn name(&self) -> &'static str {
+        "direct"
+    }
+
+    fn exactness(&self) -> Exactness {
+        Exactness::Exact
+    }
+
+    fn net(&self) -> Option<NetId> {
+        None
+    }
+
+    fn translation(&self) -> &Translation {
+        &self.translation
+    }
+
+    fn recover(
+        &self,
+        model: &Model,
+        map: &ColumnMap,
+        x: &[f64],
+    ) -> Result<Recovered, Vec<Diagnostic>> {
+        let vars = model
+            .vars
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let (r, c) = (v.shape.rows(), v.shape.cols());
+                match self.translation.vars.get(i).copied().flatten() {
+                    Some(id) => match map.values(x, id) {
+                        Some(vals) => DMatrix::from_column_slice(r, c, vals),
+                        None => DMatrix::zeros(r, c),
+                    },
+                    None => DMatrix::zeros(r, c),
+                }
+            })
+            .collect();
+        let values = Values::new(model, vars).map_err(|e| vec![e.to_diagnostic()])?;
+        Ok(Recovered {
+            model: model.clone(),
+            values,
+            patterns: None,
+            notes: Vec::new(),
+        })
+    }
+
+    fn measure(&self, _: Option<f64>, _: &Recovered) -> Result<Option<Measure>, Vec<Diagnostic>> {
+        // The program is the model: nothing to measure.
+        Ok(None)
+    }
+
+    fn report_block(&self, _: &Recovered) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn stage_text(&self, _: &Model) -> String {
+        "direct     the model is its own convex program: no rewriting\n".into()
+    }
+
+    fn stage_json(&self, _: &Model) -> serde_json::Value {
+        serde_json::json!({ "lowering": "direct" })
+    }
+}

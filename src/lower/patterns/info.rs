@@ -1,0 +1,321 @@
+//! The pattern method behind [`Lowering`]: its stage text, the neurons and weights recovered
+//! from a solution (every non-zero block a neuron, merged by pattern and pruned by effect), the
+//! gap between the program's optimum and the recovered network, and its report block.
+
+use std::fmt::Write as _;
+
+use nalgebra::DMatrix;
+
+use super::lowering::{Lowered, STAGE};
+use super::{merge, prune, recover, Blocks, Network, Source, PRUNE_RTOL};
+use crate::conic::canon::ColumnMap;
+use crate::convex::from_model::Translation;
+use crate::diag::Diagnostic;
+use crate::lower::{Exactness, Lowering, Measure, Recovered};
+use crate::model::{LayerParam, Model, NetId, Shape, VarRole, Variable};
+use crate::nn::{eval, metrics::relative_difference, Values};
+
+/// What the pattern method found.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PatternInfo {
+    /// `exact` or `sampled`.
+    pub enumeration: String,
+    /// Rank of the data (with its bias column).
+    pub rank: usize,
+    /// Distinct non-empty patterns (blocks of the program).
+    pub patterns: usize,
+    /// Distinct patterns including the empty one when it was met.
+    pub with_empty: usize,
+    /// Directions drawn (sampled only).
+    pub draws: Option<usize>,
+    /// Neurons recovered before merging.
+    pub neurons: usize,
+    /// Neurons after merging neurons with the same activation pattern.
+    pub merged_neurons: usize,
+    /// The hidden width declared in the model.
+    pub declared_width: usize,
+}
+
+impl Lowering for Lowered {
+    fn name(&self) -> &'static str {
+        STAGE
+    }
+
+    fn exactness(&self) -> Exactness {
+        match self.patterns.source {
+            Source::Exact => Exactness::Exact,
+            Source::Sampled { .. } => Exactness::Restriction,
+        }
+    }
+
+    fn net(&self) -> Option<NetId> {
+        Some(self.net)
+    }
+
+    fn translation(&self) -> &Translation {
+        &self.translation
+    }
+
+    fn recover(
+        &self,
+        model: &Model,
+        map: &ColumnMap,
+        x: &[f64],
+    ) -> Result<Recovered, Vec<Diagnostic>> {
+        recover_network(self, model, map, x)
+    }
+
+    fn measure(
+        &self,
+        program_objective: Option<f64>,
+        r: &Recovered,
+    ) -> Result<Option<Measure>, Vec<Diagnostic>> {
+        let (Some(a), Some(_)) = (program_objective, &r.model.objective) else {
+            return Ok(None);
+        };
+        let b = eval::objective(&r.model, &r.values).map_err(|e| vec![e.to_diagnostic()])?;
+        Ok(Some(Measure {
+            name: "relative difference",
+            value: relative_difference(a, b),
+        }))
+    }
+
+    fn report_block(&self, r: &Recovered) -> Vec<String> {
+        r.patterns.as_ref().map(report_lines).unwrap_or_default()
+    }
+
+    fn stage_text(&self, _: &Model) -> String {
+        patterns_text(self)
+    }
+
+    fn stage_json(&self, model: &Model) -> serde_json::Value {
+        patterns_json(self, model)
+    }
+}
+
+/// The report lines of a pattern run.
+fn report_lines(p: &PatternInfo) -> Vec<String> {
+    let draws = p
+        .draws
+        .map(|d| format!(" from {d} draws"))
+        .unwrap_or_default();
+    vec![
+        format!(
+            "patterns   {} {} (non-empty; {} with the empty one){draws}, data rank {}",
+            p.patterns, p.enumeration, p.with_empty, p.rank
+        ),
+        format!(
+            "neurons    {} recovered, {} after merging equal patterns and pruning noise (declared width {})",
+            p.neurons, p.merged_neurons, p.declared_width
+        ),
+    ]
+}
+
+/// Neurons from the blocks, merged and pruned, assembled into the weights of a network whose
+/// hidden width is the number of neurons; user variables keep their solved values.
+fn recover_network(
+    l: &Lowered,
+    model: &Model,
+    map: &ColumnMap,
+    x: &[f64],
+) -> Result<Recovered, Vec<Diagnostic>> {
+    let k = l.blocks.len();
+    let d = l.x.ncols();
+    // One sub-network per output.
+    let mut subnets: Vec<Network> = Vec::with_capacity(k);
+    let mut neurons = 0;
+    for (v, w) in &l.blocks {
+        let block = |id: &crate::convex::VarId| -> DMatrix<f64> {
+            let vals = map.values(x, *id).unwrap_or(&[]);
+            // Column-major d×P: column i is block i; as rows, P×d.
+            DMatrix::from_column_slice(d, vals.len() / d.max(1), vals).transpose()
+        };
+        let blocks = Blocks {
+            v: block(v),
+            w: block(w),
+        };
+        // Every non-zero block becomes a neuron; noise is pruned by its effect on the
+        // outputs, not by its norm (small blocks over many samples add up).
+        let net = recover(&blocks, 0.0);
+        neurons += net.width();
+        let net = if l.merge { merge(&net, &l.x) } else { net };
+        subnets.push(prune(&net, &l.x, PRUNE_RTOL));
+    }
+    let m: usize = subnets.iter().map(Network::width).sum::<usize>().max(1);
+    let mut w1 = DMatrix::zeros(m, d);
+    let mut w2 = DMatrix::zeros(k, m);
+    let mut at = 0;
+    for (c, s) in subnets.iter().enumerate() {
+        for j in 0..s.width() {
+            w1.row_mut(at).copy_from(&s.u.row(j));
+            w2[(c, at)] = s.alpha[j];
+            at += 1;
+        }
+    }
+    let declared_width = model.networks[l.net.0].layers[0].outputs;
+    let trained = with_hidden_width(model, l.net, m);
+    let mut vars: Vec<DMatrix<f64>> = trained
+        .vars
+        .iter()
+        .map(|v| DMatrix::zeros(v.shape.rows(), v.shape.cols()))
+        .collect();
+    let layers = &trained.networks[l.net.0].layers;
+    if let LayerParam::Var(id) = layers[0].weight {
+        vars[id.0] = w1;
+    }
+    if let LayerParam::Var(id) = layers[1].weight {
+        vars[id.0] = w2;
+    }
+    if let (Some(LayerParam::Var(id)), Some(b)) = (&layers[1].bias_param, l.output_bias) {
+        if let Some(vals) = map.values(x, b) {
+            vars[id.0] = DMatrix::from_column_slice(vals.len(), 1, vals);
+        }
+    }
+    // User variables keep their solved values.
+    for (i, v) in trained.vars.iter().enumerate() {
+        if matches!(v.role, VarRole::User) {
+            if let Some(Some(pid)) = l.translation.vars.get(i) {
+                if let Some(vals) = map.values(x, *pid) {
+                    vars[i] = DMatrix::from_column_slice(v.shape.rows(), v.shape.cols(), vals);
+                }
+            }
+        }
+    }
+    let values = Values::new(&trained, vars).map_err(|e| vec![e.to_diagnostic()])?;
+    let mut notes = Vec::new();
+    if m > declared_width {
+        notes.push(format!(
+            "the optimum uses {m} hidden neurons, more than the {declared_width} declared: the trained network has {m} (a network of width {declared_width} cannot reach this optimum)"
+        ));
+    }
+    let (enumeration, draws) = match l.patterns.source {
+        Source::Exact => ("exact", None),
+        Source::Sampled { draws, .. } => ("sampled", Some(draws)),
+    };
+    Ok(Recovered {
+        model: trained,
+        values,
+        patterns: Some(PatternInfo {
+            enumeration: enumeration.into(),
+            rank: l.patterns.rank,
+            patterns: l.patterns.len(),
+            with_empty: l.patterns.len_with_empty(),
+            draws,
+            neurons,
+            merged_neurons: m,
+            declared_width,
+        }),
+        notes,
+    })
+}
+
+/// The model with the first hidden layer of `net` resized to `m` neurons.
+pub fn with_hidden_width(model: &Model, net: NetId, m: usize) -> Model {
+    let mut out = model.clone();
+    let layers = &mut out.networks[net.0].layers;
+    layers[0].outputs = m;
+    layers[1].inputs = m;
+    let resize = |p: &LayerParam, vars: &mut Vec<Variable>, f: &dyn Fn(&Shape) -> Shape| {
+        if let LayerParam::Var(id) = p {
+            let s = f(&vars[id.0].shape);
+            vars[id.0].shape = s;
+        }
+    };
+    let (w1, b1, w2) = (
+        layers[0].weight.clone(),
+        layers[0].bias_param.clone(),
+        layers[1].weight.clone(),
+    );
+    resize(&w1, &mut out.vars, &|s| Shape(vec![m, s.cols()]));
+    if let Some(b) = &b1 {
+        resize(b, &mut out.vars, &|_| Shape(vec![m]));
+    }
+    resize(&w2, &mut out.vars, &|s| Shape(vec![s.rows(), m]));
+    out
+}
+
+/// The `--emit lowering` text of the pattern method: how the patterns were found, and each
+/// pattern's active samples (as a bit string while the data are small).
+pub fn patterns_text(l: &Lowered) -> String {
+    let p = &l.patterns;
+    let mut s = String::new();
+    let source = match p.source {
+        Source::Exact => "exact enumeration".to_string(),
+        Source::Sampled {
+            strategy,
+            draws,
+            seed,
+        } => {
+            format!(
+                "sampled: {draws} draws, strategy {}, seed {seed}",
+                strategy.name()
+            )
+        }
+    };
+    let (n, d) = l.x.shape();
+    let _ = writeln!(
+        s,
+        "data       {n} samples x {d} columns{}, rank {}",
+        if l.bias_column {
+            " (bias column last)"
+        } else {
+            ""
+        },
+        p.rank
+    );
+    let _ = writeln!(
+        s,
+        "patterns   {} non-empty ({} with the empty one), {source}",
+        p.len(),
+        p.len_with_empty()
+    );
+    let _ = writeln!(
+        s,
+        "blocks     {} output(s) x {} patterns x (v, w) of length {d}",
+        l.blocks.len(),
+        p.len()
+    );
+    const SHOWN: usize = 64;
+    for (i, pat) in p.iter().enumerate().take(SHOWN) {
+        let bits: String = if n <= 80 {
+            (0..n).map(|j| if pat.get(j) { '1' } else { '0' }).collect()
+        } else {
+            format!("{} of {n} active", pat.count_active())
+        };
+        let _ = writeln!(s, "  D[{i}] {bits}");
+    }
+    if p.len() > SHOWN {
+        let _ = writeln!(s, "  … {} more patterns", p.len() - SHOWN);
+    }
+    s
+}
+
+/// The `--emit lowering --format json` object of the pattern method: the data, the pattern
+/// masks and the weight decay, enough to rebuild the same program elsewhere
+/// (`scripts/cvxpy_patterns.py`).
+pub fn patterns_json(l: &Lowered, model: &Model) -> serde_json::Value {
+    let (n, d) = l.x.shape();
+    let net = &model.networks[l.net.0];
+    let y = net
+        .input
+        .map(|id| {
+            let y = &model.datasets[id.0].y;
+            (0..y.nrows())
+                .map(|i| y.row(i).iter().copied().collect::<Vec<f64>>())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let objective = model
+        .objective
+        .as_ref()
+        .map(|o| crate::model::print::expr(model, &o.expr))
+        .unwrap_or_default();
+    serde_json::json!({
+        "x": (0..n).map(|i| (0..d).map(|k| l.x[(i, k)]).collect::<Vec<f64>>()).collect::<Vec<_>>(),
+        "y": y,
+        "beta": 2.0 * l.gamma,
+        "objective": objective,
+        "rank": l.patterns.rank,
+        "masks": l.patterns.iter().map(|p| (0..n).map(|j| u8::from(p.get(j))).collect::<Vec<u8>>()).collect::<Vec<_>>(),
+    })
+}
