@@ -98,6 +98,41 @@ fn layers_over_the_budget_are_refused_at_check() {
 }
 
 #[test]
+fn a_pattern_program_over_the_budget_is_refused_at_check() {
+    let model = |method: &str| {
+        format!(
+            "data train = csv(\"s.csv\", target = y)\n\
+             network net(train) {{\n  dense(8, relu, bias = column)\n  dense(1, bias = none)\n}}\n\
+             minimize sum_squares(net(train.x) - train.y)\n{method}\n"
+        )
+    };
+    let sampled = model("method patterns(enumeration = sampled, count = 1000000000)");
+    let exact = model("method patterns");
+    let dir = folder(&[("m.cnn", &sampled), ("e.cnn", &exact), ("s.csv", SMALL_CSV)]);
+    // 10^9 patterns × 3 samples × 2 columns (x and the bias) × 4 blocks × 128 bytes
+    // = 3.072·10^12 bytes = 2.79 TiB.
+    let o = cnnc(dir.path(), &["check", "m.cnn"], &[]);
+    refused(
+        &o,
+        &[
+            "[E0330]",
+            "the program of method `patterns` needs an estimated 2.8 TiB",
+            "m.cnn:7:1",
+            "1,000,000,000 patterns × 3 samples × 2 columns of `net`, 4 blocks each",
+        ],
+    );
+    let o = cnnc(dir.path(), &["train", "m.cnn"], &[]);
+    refused(&o, &["[E0330]", "the program of method `patterns`"]);
+    // Exact: Cover's bound 2 (1 + 2) = 6 patterns × 3 × 2 × 4 × 128 = 18,432 bytes, far inside.
+    let o = cnnc(
+        dir.path(),
+        &["check", "e.cnn"],
+        &[("CNNC_MEMORY_LIMIT", "1M")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
 fn the_budget_can_be_raised_and_lowered() {
     // 1,000 · 1,000 · 512 = 5.12·10^8 bytes = 488.3 MiB: inside the default 4 GiB, over 256 MiB.
     let dir = folder(&[("m.cnn", "var w[1000, 1000]\nminimize sum(w)\n")]);

@@ -578,11 +578,66 @@ impl<'a> Checker<'a> {
         let Some(options) = self.options(&what, args, &options::method_options(*kind)) else {
             return;
         };
-        self.model.methods.push(model::Method {
+        let method = model::Method {
             kind: *kind,
             options,
             span: Some(span),
-        });
+        };
+        if method.kind == model::MethodKind::Patterns {
+            self.reserve_patterns(&method, span);
+        }
+        self.model.methods.push(method);
+    }
+
+    /// The pattern method's program in the memory budget, from its declared options: `count`
+    /// patterns when sampled, Cover's bound on the patterns of rank-3 data when exact (higher
+    /// rank is refused by the lowering before any pattern exists).
+    fn reserve_patterns(&mut self, method: &model::Method, span: Span) {
+        let exact =
+            matches!(method.get("enumeration"), Some(model::OptionValue::Word(w)) if w == "exact");
+        let count = match method.get("count") {
+            Some(model::OptionValue::Number(c)) => *c as u64,
+            _ => 0,
+        };
+        let sizes: Vec<(u64, u64, String)> = self
+            .model
+            .networks
+            .iter()
+            .filter(|n| n.loaded_from.is_none())
+            .filter_map(|n| {
+                let ds = &self.model.datasets[n.input?.0];
+                let bias = n
+                    .layers
+                    .first()
+                    .is_some_and(|l| l.bias == model::BiasMode::Column);
+                let cols = (n.inputs + usize::from(bias)) as u64;
+                Some((ds.x.nrows() as u64, cols, n.name.clone()))
+            })
+            .collect();
+        for (samples, cols, net) in sizes {
+            let patterns = if exact {
+                let bound =
+                    crate::lower::patterns::cell_bound(samples as usize, cols.min(3) as usize);
+                if bound >= u64::MAX as f64 {
+                    u64::MAX
+                } else {
+                    bound as u64
+                }
+            } else {
+                count
+            };
+            let bytes = crate::budget::patterns_program(patterns, samples, cols);
+            let how = format!(
+                "{}{} patterns × {} samples × {} columns of `{net}`, 4 blocks each",
+                if exact { "up to " } else { "" },
+                crate::diag::group_digits(patterns),
+                crate::diag::group_digits(samples),
+                crate::diag::group_digits(cols),
+            );
+            if !self.reserve("the program of method `patterns`", bytes, span, how) {
+                return;
+            }
+        }
     }
 
     fn solver(&mut self, span: Span, name: &ast::Ident, args: &[ast::Arg]) {
