@@ -463,27 +463,31 @@ fn too_deep(at: Span, depth: usize) -> Diagnostic {
     .with_help("name inner parts with `const` or `fn`, or write the chain without brackets")
 }
 
+/// The characters of `text` outside comments (`#` to the end of the line) and string literals,
+/// with their byte offsets.
+fn code_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    let mut chars = text.char_indices();
+    std::iter::from_fn(move || loop {
+        let (i, c) = chars.next()?;
+        let end = match c {
+            '#' => '\n',
+            '"' => '"',
+            _ => return Some((i, c)),
+        };
+        for (_, c) in chars.by_ref() {
+            if c == end || c == '\n' {
+                break;
+            }
+        }
+    })
+}
+
 /// Refuses bracket nesting past [`MAX_DEPTH`] before pest (which recurses per bracket) runs:
 /// one linear scan, comments and strings skipped.
 fn check_brackets(src: SourceId, text: &str) -> Result<(), Diagnostic> {
     let (mut depth, mut deepest, mut first_past) = (0usize, 0usize, None);
-    let mut chars = text.char_indices();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in code_chars(text) {
         match c {
-            '#' => {
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            '"' => {
-                for (_, c) in chars.by_ref() {
-                    if c == '"' || c == '\n' {
-                        break;
-                    }
-                }
-            }
             '(' | '[' => {
                 depth += 1;
                 deepest = deepest.max(depth);
@@ -678,23 +682,8 @@ fn syntax_error(src: SourceId, text: &str, e: pest::error::Error<Rule>) -> Diagn
 /// bracket that would close it.
 fn unclosed_bracket(text: &str, pos: usize) -> Option<(usize, char)> {
     let mut stack: Vec<(usize, char)> = Vec::new();
-    let mut chars = text.get(..pos)?.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in code_chars(text.get(..pos)?) {
         match c {
-            '#' => {
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            '"' => {
-                for (_, c) in chars.by_ref() {
-                    if c == '"' || c == '\n' {
-                        break;
-                    }
-                }
-            }
             '(' => stack.push((i, ')')),
             '[' => stack.push((i, ']')),
             ')' | ']' if stack.last().is_some_and(|(_, close)| *close == c) => {
