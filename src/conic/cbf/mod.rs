@@ -1,5 +1,5 @@
 //! The Conic Benchmark Format (CBF, versions 1–3): the text format of CBLIB that MOSEK,
-//! JuMP/MathOptInterface and R's ROI read. [`write`] exports a [`ConicProblem`]; [`read`] lexes
+//! JuMP/MathOptInterface and R's ROI read. [`write()`] exports a [`ConicProblem`]; [`read`] lexes
 //! (logos), parses and checks a CBF file into one, so `cnnc solve FILE.cbf` can solve it.
 //!
 //! CBF states a problem as `min/max g_obj` subject to affine expressions in cones,
