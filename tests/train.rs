@@ -510,6 +510,10 @@ fn merge_false_keeps_neurons_with_equal_patterns() {
     let r = train(&text, "patterns");
     let p = r.patterns.as_ref().expect("pattern info");
     assert_eq!((p.neurons, p.merged_neurons), (18, 12));
+    assert!(
+        !p.merged,
+        "merge = false is recorded for the report wording"
+    );
     assert_eq!(r.widths, vec![1, 12, 1]);
     assert!(rel(r.objective.expect("solved"), 8.769406953e-4) < 1e-6);
     assert!(rel(r.network_objective.expect("forward"), 8.769406953e-4) < 1e-6);

@@ -34,6 +34,9 @@ pub struct PatternInfo {
     pub merged_neurons: usize,
     /// The hidden width declared in the model.
     pub declared_width: usize,
+    /// Whether neurons with the same pattern were merged (`merge = true`, the default).
+    #[serde(skip)]
+    pub merged: bool,
 }
 
 impl Lowering for Lowered {
@@ -105,8 +108,15 @@ fn report_lines(p: &PatternInfo) -> Vec<String> {
             p.patterns, p.enumeration, p.with_empty, p.rank
         ),
         format!(
-            "neurons    {} recovered, {} after merging equal patterns and pruning noise (declared width {})",
-            p.neurons, p.merged_neurons, p.declared_width
+            "neurons    {} recovered, {} after {} (declared width {})",
+            p.neurons,
+            p.merged_neurons,
+            if p.merged {
+                "merging equal patterns and pruning noise"
+            } else {
+                "pruning noise (merge = false)"
+            },
+            p.declared_width
         ),
     ]
 }
@@ -204,6 +214,7 @@ fn recover_network(
             neurons,
             merged_neurons: m,
             declared_width,
+            merged: l.merge,
         }),
         notes,
     })

@@ -420,7 +420,13 @@ impl from_model::Lowering for Hook<'_> {
                     "E1204",
                     "a negative weight decay is not convex",
                 )
-                .with_primary(e.span, format!("coefficient {gamma}"))]));
+                .with_primary(
+                    e.span,
+                    format!("{gamma} · sum_squares(weights(net)), a negative multiple"),
+                )
+                .with_help(
+                    "`weight_decay(net, beta)` is `beta / 2 * sum_squares(weights(net))`: give a beta >= 0",
+                )]));
             }
             return Some(self.group_lasso(gamma, cx).map(|x| x.with_span(e.span)));
         }
