@@ -5,24 +5,17 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 /// Trains `model` with `args` and returns the JSON report.
 fn train(model: &Path, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
-        .arg("train")
-        .arg(model)
-        .args(args)
-        .args(["--report", "json"])
-        .output()
-        .expect("cnnc runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON report")
+    let mut all: Vec<&std::ffi::OsStr> = vec!["train".as_ref(), model.as_os_str()];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    all.extend([
+        std::ffi::OsStr::new("--report"),
+        std::ffi::OsStr::new("json"),
+    ]);
+    let stdout = common::cnnc_ok(&common::root(), &all);
+    serde_json::from_slice(&stdout).expect("JSON report")
 }
 
 /// The optimum rounded as README.md states it, after checking the report is a solution whose

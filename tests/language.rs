@@ -3,24 +3,12 @@
 
 mod common;
 
-use std::process::Command;
-
 fn emit_model(text: &str) -> String {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("m.cnn");
     std::fs::write(&path, text).expect("write model");
-    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
-        .current_dir(dir.path())
-        .args(["compile", "m.cnn", "--emit", "model"])
-        .output()
-        .expect("cnnc runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let stdout = common::cnnc_ok(dir.path(), &["compile", "m.cnn", "--emit", "model"]);
+    String::from_utf8_lossy(&stdout).into_owned()
 }
 
 /// Lines of `text` up to their `# file:line` comment, trailing spaces removed.

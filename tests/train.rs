@@ -238,19 +238,18 @@ fn infeasible_bounds_are_named_and_write_no_weights() {
 fn cli_train_report_and_weights_round_trip() {
     let dir = tempfile::tempdir().expect("temp dir");
     let weights = dir.path().join("w.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
-        .current_dir(common::root())
-        .args(["train", "examples/seed003_1d.cnn", "--report", "json", "-o"])
-        .arg(&weights)
-        .output()
-        .expect("cnnc runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = common::cnnc_ok(
+        &common::root(),
+        &[
+            "train".as_ref(),
+            "examples/seed003_1d.cnn".as_ref(),
+            "--report".as_ref(),
+            "json".as_ref(),
+            "-o".as_ref(),
+            weights.as_os_str(),
+        ],
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let v: serde_json::Value = serde_json::from_slice(&stdout).expect("JSON report");
     // Values, not presence (docs/REFERENCE.md for the numbers).
     assert_eq!(v["status"], "optimal");
     assert_eq!(v["method"], "patterns");
@@ -327,13 +326,8 @@ fn readme_block(marker: &str) -> Vec<String> {
 /// except the timings: the default text report.
 #[test]
 fn the_text_report_is_the_one_in_the_readme() {
-    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
-        .current_dir(common::root())
-        .args(["train", "examples/seed003_1d.cnn"])
-        .output()
-        .expect("cnnc runs");
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let stdout = common::cnnc_ok(&common::root(), &["train", "examples/seed003_1d.cnn"]);
+    let text = String::from_utf8_lossy(&stdout);
     let want = readme_block("The first prints");
     let got: Vec<&str> = text.lines().collect();
     assert_eq!(got.len(), want.len(), "{text}");
@@ -349,18 +343,11 @@ fn the_text_report_is_the_one_in_the_readme() {
 /// README.md's `cnnc compare examples/seed003_1d.cnn --set width=2`, except the seconds column.
 #[test]
 fn compare_prints_the_table_in_the_readme() {
-    let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
-        .current_dir(common::root())
-        .args(["compare", "examples/seed003_1d.cnn", "--set", "width=2"])
-        .output()
-        .expect("cnnc runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = common::cnnc_ok(
+        &common::root(),
+        &["compare", "examples/seed003_1d.cnn", "--set", "width=2"],
     );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&stdout);
     let block = readme_block("which gradient descent keeps missing");
     let want: Vec<&String> = block.iter().skip(1).collect(); // after the `$ cnnc compare` line
     let got: Vec<&str> = text.lines().collect();

@@ -7,6 +7,24 @@ use std::path::{Path, PathBuf};
 use cnnc::diag::{render, SourceMap};
 use cnnc::sema::Overrides;
 
+/// Runs the cnnc binary in `dir` with `args`, which must succeed (exit 0; its standard error
+/// is shown otherwise), and returns its standard output.
+pub fn cnnc_ok<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Vec<u8> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cnnc"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("cnnc runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "cnnc {:?}: {}",
+        args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// The repository root (tests run from there).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
