@@ -4,19 +4,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
-fn cnnc(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cnnc"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("cnnc runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{cnnc, stderr};
 
 /// A model in a temporary folder.
 fn model(text: &[u8]) -> tempfile::TempDir {

@@ -5,8 +5,9 @@
 //! temporary folder; the reference predictions are computed here from the weights file's JSON
 //! by a forward pass written out by hand.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -34,17 +35,7 @@ fn model(file: &str, features: &str, target: &str, activation: &str) -> String {
     )
 }
 
-fn cnnc(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cnnc"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("cnnc runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{cnnc, stderr};
 
 /// Writes `files` into a new temporary folder.
 fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {

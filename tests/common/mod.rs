@@ -7,14 +7,24 @@ use std::path::{Path, PathBuf};
 use cnnc::diag::{render, SourceMap};
 use cnnc::sema::Overrides;
 
-/// Runs the cnnc binary in `dir` with `args`, which must succeed (exit 0; its standard error
-/// is shown otherwise), and returns its standard output.
-pub fn cnnc_ok<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Vec<u8> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cnnc"))
+/// Runs the cnnc binary in `dir` with `args`.
+pub fn cnnc<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cnnc"))
         .current_dir(dir)
         .args(args)
         .output()
-        .expect("cnnc runs");
+        .expect("cnnc runs")
+}
+
+/// A finished command's standard error as text.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs the cnnc binary in `dir` with `args`, which must succeed (exit 0; its standard error
+/// is shown otherwise), and returns its standard output.
+pub fn cnnc_ok<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Vec<u8> {
+    let out = cnnc(dir, args);
     assert_eq!(
         out.status.code(),
         Some(0),
