@@ -7,6 +7,7 @@ copies (see examples/data/README.md for their sources and licences). Run from th
     pip install numpy scikit-learn && python3 scripts/make_data.py
 """
 import csv
+import json
 import os
 
 import numpy as np
@@ -45,6 +46,28 @@ def seed001():
     x = rng.normal(size=(30, 3))
     y = np.maximum(x @ w1.T + b1, 0) @ w2.T + b2
     write("seed001_relu332.csv", ["x1", "x2", "x3", "y1", "y2"], np.hstack([x, y]))
+    # The generating network, as a cnnc weights file: the start of the perturbed runs and the
+    # answer the rank-lifting tests compare with.
+    weights = {
+        "format": "cnnc-weights",
+        "version": 1,
+        "network": "net",
+        "model": "examples/seed001_relu332.cnn",
+        "method": None,
+        "inputs": 3,
+        "feature_names": ["x1", "x2", "x3"],
+        "standardization": None,
+        "target": {"kind": "values", "names": ["y1", "y2"]},
+        "layers": [
+            {"shape": [3, 3], "weights": [float(v) for v in w1.ravel()],
+             "bias": [float(v) for v in b1], "bias_mode": "separate", "activation": "relu"},
+            {"shape": [2, 3], "weights": [float(v) for v in w2.ravel()],
+             "bias": [float(v) for v in b2], "bias_mode": "separate", "activation": "identity"},
+        ],
+    }
+    with open(os.path.join(OUT, "seed001_relu332_weights.json"), "w") as f:
+        json.dump(weights, f, indent=2)
+        f.write("\n")
 
 
 def seed002():
