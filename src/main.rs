@@ -107,6 +107,9 @@ struct Input {
     /// Give named constant NAME another value (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     set: Vec<(String, f64)>,
+    /// Set option NAME of the model's methods, e.g. `iterations=10` (repeatable).
+    #[arg(long = "option", value_name = "NAME=VALUE", value_parser = parse_option)]
+    options: Vec<(String, String)>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -119,6 +122,9 @@ enum Emit {
     Lowering,
     /// The pattern method's lowering stage (as `lowering`; E1104 for another method).
     Patterns,
+    /// The ReLU complementarity form, the first stage of rank lifting (E1104 for a method
+    /// without it).
+    Complementarity,
     /// The convex program after the training method's lowering.
     Convex,
     /// The conic problem the solver receives, readable.
@@ -157,6 +163,13 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(t) if t > 0.0 && t.is_finite() => Ok(t),
         _ => Err(format!("`{s}` is not a positive number of seconds")),
+    }
+}
+
+fn parse_option(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((n, v)) if !n.is_empty() && !v.is_empty() => Ok((n.to_string(), v.to_string())),
+        _ => Err("expected NAME=VALUE, e.g. `iterations=10`".into()),
     }
 }
 
@@ -327,7 +340,12 @@ fn frontend(
     };
     let base = input.file.parent().unwrap_or(Path::new(""));
     match cnnc::frontend(&mut sources, src, base, &overrides) {
-        Ok((file, model)) => Ok((sources, file, model)),
+        Ok((file, mut model)) => {
+            match cnnc::driver::train::override_declared(&mut model, &input.options) {
+                Ok(()) => Ok((sources, file, model)),
+                Err(d) => Err(Failed(sources, d)),
+            }
+        }
         Err(d) => Err(Failed(sources, d)),
     }
 }
@@ -436,6 +454,13 @@ fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
     let mut rows = Vec::new();
     for name in &methods {
         let method = match driver::train::method_or_default(&model, name) {
+            Ok(mut m) if m.span.is_none() => {
+                // Declared methods have the overrides already.
+                match driver::train::override_options(&mut m, &input.options) {
+                    Ok(_) => m,
+                    Err(d) => return Err(Failed(sources, d)),
+                }
+            }
             Ok(m) => m,
             Err(d) => return Err(Failed(sources, d)),
         };
@@ -554,6 +579,22 @@ fn compile(
                     match format {
                         Format::Text => l.stage_text(&model),
                         Format::Json => to_json(&l.stage_json(&model)),
+                    }
+                }
+                Emit::Complementarity => {
+                    let l = program.lowering();
+                    let stages = l.sub_stages(&model);
+                    let Some(st) = stages.iter().find(|s| s.name == "complementarity") else {
+                        let d = Diagnostic::error(
+                            "E1104",
+                            format!("no complementarity stage: the method's lowering is `{}`", l.name()),
+                        )
+                        .with_help("`--emit complementarity` shows the first stage of `method rank_lifting`; `--emit lowering` shows any method's own stage");
+                        return Err(Failed(sources, vec![d]));
+                    };
+                    match format {
+                        Format::Text => st.text.clone(),
+                        Format::Json => to_json(&st.json),
                     }
                 }
                 Emit::Convex => {

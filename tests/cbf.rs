@@ -447,6 +447,7 @@ fn writer_showcase() -> ConicProblem {
         origins: vec![
             Origin {
                 stage: "test",
+                lowering: "",
                 label: "sum".into(),
                 span: None,
             },

@@ -66,6 +66,7 @@ impl Build {
         self.cones.push(cone);
         self.origins.push(Origin {
             stage: "test",
+            lowering: "",
             label: label.to_string(),
             span: None,
         });

@@ -23,6 +23,7 @@ fn model(sources: &mut SourceMap) -> ConicProblem {
         let end = start + MODEL[start..].find('\n').expect("line end");
         Origin {
             stage: "test",
+            lowering: "",
             label: name.to_string(),
             span: Some(Span::new(id, start..end)),
         }

@@ -375,6 +375,7 @@ mod tests {
             cones: vec![Cone::SecondOrder(3)],
             origins: vec![Origin {
                 stage: "canon:norm2",
+                lowering: "",
                 label: "loss".into(),
                 span: None,
             }],

@@ -50,8 +50,11 @@ impl Cone {
 /// Where a block of rows (or a variable) came from.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Origin {
-    /// The stage that produced it, e.g. `"canon:norm2"`, `"patterns"`.
+    /// The stage that produced it, e.g. `"canon:norm2"`, `"bounds"`.
     pub stage: &'static str,
+    /// The training method's lowering whose constraint it is (`patterns`, `rank_lifting`);
+    /// empty for the model's own constraints and objective.
+    pub lowering: &'static str,
     /// A short human label, e.g. the constraint name `class_error[setosa]`.
     pub label: String,
     /// The model source it came from, if any.

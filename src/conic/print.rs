@@ -55,7 +55,12 @@ fn origin_comment(o: &Origin, sources: &SourceMap) -> String {
         Some(s) if sources.iter().any(|(id, _)| id == s.src) => sources.location(s),
         _ => "-".into(),
     };
-    let stage = if o.stage.is_empty() { "?" } else { o.stage };
+    let stage = match (o.lowering, o.stage) {
+        ("", "") => "?".to_string(),
+        ("", s) => s.to_string(),
+        (l, "") => l.to_string(),
+        (l, s) => format!("{l}: {s}"),
+    };
     if o.label.is_empty() {
         format!("# {loc} ({stage})")
     } else {

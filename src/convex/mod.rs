@@ -191,6 +191,8 @@ pub struct Constraint {
     pub span: Option<Span>,
     /// Name, e.g. `class_error[benign]`.
     pub label: String,
+    /// The lowering that wrote it (`patterns`, `rank_lifting`); empty for the model's own.
+    pub stage: &'static str,
 }
 
 impl Constraint {
@@ -199,7 +201,14 @@ impl Constraint {
             kind,
             span: None,
             label: String::new(),
+            stage: "",
         }
+    }
+
+    /// Names the lowering that wrote the constraint.
+    pub fn with_stage(mut self, stage: &'static str) -> Constraint {
+        self.stage = stage;
+        self
     }
 
     /// `lhs = rhs`.
@@ -263,6 +272,8 @@ pub struct Objective {
     pub expr: Expr,
     /// Source span.
     pub span: Option<Span>,
+    /// The lowering that wrote it; empty for the model's own.
+    pub stage: &'static str,
 }
 
 /// A convex program.
@@ -325,6 +336,7 @@ impl Program {
             sense: Sense::Minimize,
             span: expr.span,
             expr,
+            stage: "",
         });
     }
 
@@ -334,6 +346,7 @@ impl Program {
             sense: Sense::Maximize,
             span: expr.span,
             expr,
+            stage: "",
         });
     }
 

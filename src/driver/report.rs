@@ -69,6 +69,12 @@ pub struct Report {
     pub restarts: Vec<f64>,
     /// Widths of the trained network, input to output.
     pub widths: Vec<usize>,
+    /// One record per pass of a lowered method's training loop.
+    pub iterations: Vec<super::train::Iteration>,
+    /// Why the training loop stopped (lowered methods).
+    pub stop_reason: Option<String>,
+    /// The final violation of the model's equations, for a method that measures one.
+    pub violation: Option<f64>,
     /// Warnings and facts.
     pub notes: Vec<String>,
 }
@@ -125,6 +131,9 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
         widths: std::iter::once(net.inputs)
             .chain(net.layers.iter().map(|l| l.outputs))
             .collect(),
+        iterations: t.iterations.clone(),
+        stop_reason: t.stop_reason.map(str::to_string),
+        violation: t.measure.as_ref().filter(|m| m.violation).map(|m| m.value),
         notes,
     })
 }
@@ -206,7 +215,33 @@ pub fn text(r: &Report) -> String {
         (_, Some(n), _) => {
             let _ = writeln!(s, "objective  {}", num(n));
         }
+        (Some(o), None, _) => {
+            let what = match r.kind {
+                Exactness::Exact | Exactness::Restriction => "convex optimum",
+                Exactness::Relaxation => "relaxation bound",
+                Exactness::Heuristic => "last program",
+            };
+            let _ = writeln!(
+                s,
+                "objective  {what} {} (the model has no objective of its own)",
+                num(o)
+            );
+        }
         _ => {}
+    }
+    if r.iterations.len() > 1 {
+        iterations_table(&mut s, &r.iterations);
+    }
+    if let (Some(reason), true) = (&r.stop_reason, r.iterations.len() > 1) {
+        let v = r
+            .violation
+            .map(|v| format!(", violation {v:.2e}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "stop       {reason} after {} iterations{v}",
+            r.iterations.len()
+        );
     }
     if !r.restarts.is_empty() {
         let all: Vec<String> = r.restarts.iter().map(|x| num(*x)).collect();
@@ -226,6 +261,42 @@ pub fn text(r: &Report) -> String {
         let _ = writeln!(s, "note: {n}");
     }
     s
+}
+
+/// One line per pass: objective, the measure's parts, fit, seconds, reuse.
+fn iterations_table(s: &mut String, its: &[super::train::Iteration]) {
+    let names: Vec<&str> = its[0].details.iter().map(|(n, _)| n.as_str()).collect();
+    let mut head = format!("{:>4}  {:>16}", "iter", "objective");
+    for n in &names {
+        let short: String = n.chars().take(15).collect();
+        let _ = write!(head, "  {short:>15}");
+    }
+    let _ = write!(
+        head,
+        "  {:>9}  {:>8}  {:>8}  reused",
+        "fit", "solver s", "other s"
+    );
+    let _ = writeln!(s, "iterations\n{head}");
+    let e = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2e}"));
+    for it in its {
+        let mut line = format!(
+            "{:>4}  {:>16}",
+            it.iteration,
+            it.objective.map_or("-".to_string(), |o| format!("{o:.8}"))
+        );
+        for (_, v) in &it.details {
+            let _ = write!(line, "  {:>15}", format!("{v:.6e}"));
+        }
+        let _ = write!(
+            line,
+            "  {:>9}  {:>8.3}  {:>8.3}  {}",
+            e(it.fit),
+            it.solver_seconds,
+            it.other_seconds,
+            if it.reused { "yes" } else { "no" }
+        );
+        let _ = writeln!(s, "{line}");
+    }
 }
 
 fn metrics_lines(s: &mut String, part: &str, m: &Metrics) {
@@ -417,10 +488,7 @@ mod tests {
 
     #[test]
     fn the_gap_is_a_bug_only_for_exact_programs() {
-        let m = Measure {
-            name: "relative difference",
-            value: 0.25,
-        };
+        let m = Measure::gap("relative difference", 0.25);
         for kind in [Exactness::Exact, Exactness::Restriction] {
             assert_eq!(gap_note(kind, Some(1e-7), Some(&m)), None);
             let note = gap_note(kind, Some(0.25), Some(&m)).expect("a note");

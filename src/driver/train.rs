@@ -8,7 +8,7 @@ use crate::conic::canon::canonicalize;
 use crate::conic::ConicProblem;
 use crate::diag::{Diagnostic, SourceMap};
 use crate::lower::{Lowering, Next};
-use crate::model::{Method, MethodKind, Model, NetId};
+use crate::model::{Method, MethodKind, Model, NetId, OptionValue};
 use crate::nn::{adam, Values};
 use crate::sema::options::method_name;
 use crate::solve::{self, Backend, Outcome, Settings, Status};
@@ -78,12 +78,29 @@ pub struct Iteration {
     pub objective: Option<f64>,
     /// The lowering's measure of the recovered values ([`Lowering::measure`]).
     pub measure: Option<f64>,
+    /// The measure when it is a violation of the model's equations.
+    pub violation: Option<f64>,
+    /// The true forward pass against the program's outputs ([`Measure::fit`]).
+    pub fit: Option<f64>,
+    /// The measure's named parts.
+    #[serde(serialize_with = "ordered_map")]
+    pub details: Vec<(String, f64)>,
     /// Seconds in the solver.
     pub solver_seconds: f64,
     /// Seconds outside it: building and canonicalizing before, recovering and measuring after.
     pub other_seconds: f64,
     /// Whether the solver kept its structure from the previous pass (never yet).
     pub reused: bool,
+}
+
+/// `[(name, value)]` as a JSON object, in order.
+fn ordered_map<S: serde::Serializer>(v: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(v.len()))?;
+    for (k, x) in v {
+        m.serialize_entry(k, x)?;
+    }
+    m.end()
 }
 
 /// Why training produced no network.
@@ -152,6 +169,78 @@ pub fn declared_and_adam(model: &Model) -> Vec<String> {
     names
 }
 
+/// Sets method options from the command line (`--option NAME=VALUE`, in order) on `method`,
+/// returning how many of them it has; the others are left to other methods.
+pub fn override_options(
+    method: &mut Method,
+    given: &[(String, String)],
+) -> Result<usize, Vec<Diagnostic>> {
+    let specs = crate::sema::options::method_options(method.kind);
+    let mut applied = 0;
+    for (name, text) in given {
+        let Some((_, kind, _)) = specs.iter().find(|(n, _, _)| n == name) else {
+            continue;
+        };
+        let mut value = crate::sema::options::parse_text(*kind, text).map_err(|e| {
+            vec![Diagnostic::error(
+                "E1109",
+                format!("--option {name}={text}: {e}"),
+            )]
+        })?;
+        if let OptionValue::Text(path) = &value {
+            // Read now, so a bad file is reported before training.
+            let mut sources = SourceMap::new();
+            crate::nn::weights::read(std::path::Path::new(path), &mut sources)
+                .map_err(|d| vec![d])?;
+            value = OptionValue::Text(path.clone());
+        }
+        match method.options.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => method.options.push((name.clone(), value)),
+        }
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// Applies `--option` overrides to every declared method that has the option; an option no
+/// declared method has is an error.
+pub fn override_declared(
+    model: &mut Model,
+    given: &[(String, String)],
+) -> Result<(), Vec<Diagnostic>> {
+    for (name, text) in given {
+        let one = [(name.clone(), text.clone())];
+        let mut hits = 0;
+        for m in &mut model.methods {
+            hits += override_options(m, &one)?;
+        }
+        if hits == 0 {
+            let known: Vec<String> = model
+                .methods
+                .iter()
+                .map(|m| {
+                    let names: Vec<&str> = crate::sema::options::method_options(m.kind)
+                        .iter()
+                        .map(|(n, _, _)| *n)
+                        .collect();
+                    format!("{}: {}", method_name(m.kind), names.join(", "))
+                })
+                .collect();
+            return Err(vec![Diagnostic::error(
+                "E1109",
+                format!("--option {name}={text}: no declared method has an option `{name}`"),
+            )
+            .with_note(if known.is_empty() {
+                "the model declares no method".to_string()
+            } else {
+                format!("options: {}", known.join("; "))
+            })]);
+        }
+    }
+    Ok(())
+}
+
 /// The model's declaration of method `name`, or that method with its default options.
 pub fn method_or_default(model: &Model, name: &str) -> Result<Method, Vec<Diagnostic>> {
     if let Some(m) = model.methods.iter().find(|m| method_name(m.kind) == name) {
@@ -195,7 +284,7 @@ pub fn train(model: &Model, sources: &SourceMap, method: &Method) -> Result<Trai
             "E1102",
             format!("method `{}` cannot train yet in this version of cnnc", method_name(method.kind)),
         ), true, "not available yet")
-        .with_note("available: patterns (two-layer ReLU networks, exact or sampled), adam (any network, local)")])),
+        .with_note("available: patterns (two-layer ReLU networks, exact or sampled), rank_lifting (ReLU networks, sequential), adam (any network, local)")])),
     }
 }
 
@@ -240,6 +329,12 @@ fn train_lowered(
             iteration: iterations.len() + 1,
             objective: outcome.objective,
             measure: measure.as_ref().map(|m| m.value),
+            violation: measure.as_ref().filter(|m| m.violation).map(|m| m.value),
+            fit: measure.as_ref().and_then(|m| m.fit),
+            details: measure
+                .as_ref()
+                .map(|m| m.details.clone())
+                .unwrap_or_default(),
             solver_seconds: outcome.solve_seconds,
             other_seconds: before + after.elapsed().as_secs_f64(),
             reused: false,

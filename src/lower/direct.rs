@@ -7,8 +7,6 @@ use crate::convex::from_model::{self, NoLowering, Translation};
 use crate::diag::{Diagnostic, SourceMap};
 use crate::lower::{Exactness, Lowering, Measure, Recovered};
 use crate::model::{Model, NetId};
-use crate::nn::Values;
-use nalgebra::DMatrix;
 
 /// The model translated as it is.
 pub struct Direct {
@@ -46,27 +44,13 @@ impl Lowering for Direct {
         map: &ColumnMap,
         x: &[f64],
     ) -> Result<Recovered, Vec<Diagnostic>> {
-        let vars = model
-            .vars
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let (r, c) = (v.shape.rows(), v.shape.cols());
-                match self.translation.vars.get(i).copied().flatten() {
-                    Some(id) => match map.values(x, id) {
-                        Some(vals) => DMatrix::from_column_slice(r, c, vals),
-                        None => DMatrix::zeros(r, c),
-                    },
-                    None => DMatrix::zeros(r, c),
-                }
-            })
-            .collect();
-        let values = Values::new(model, vars).map_err(|e| vec![e.to_diagnostic()])?;
+        let values = super::model_values(model, &self.translation, map, x)?;
         Ok(Recovered {
             model: model.clone(),
             values,
             patterns: None,
             notes: Vec::new(),
+            program: Vec::new(),
         })
     }
 

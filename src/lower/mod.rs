@@ -9,14 +9,17 @@
 //! method stops after one pass. Solver reuse across passes is not there yet (every pass
 //! records `reused: false`).
 
+pub mod complementarity;
 pub mod direct;
 pub mod patterns;
+pub mod rank_lifting;
 
 use crate::conic::canon::ColumnMap;
 use crate::convex::from_model::Translation;
 use crate::diag::Diagnostic;
 use crate::model::{Model, NetId};
 use crate::nn::Values;
+use nalgebra::DMatrix;
 
 pub use patterns::info::PatternInfo;
 
@@ -65,15 +68,77 @@ pub struct Recovered {
     pub patterns: Option<PatternInfo>,
     /// Facts worth saying about the mapping.
     pub notes: Vec<String>,
+    /// The solution's values of the program's own columns, for a lowering that reads its
+    /// auxiliary blocks after recovery (rank lifting); empty for the others.
+    pub program: Vec<f64>,
+}
+
+/// A named sub-stage of a multi-stage method (`cnnc compile --emit <name>`).
+#[derive(Clone, Debug)]
+pub struct Stage {
+    /// Its name.
+    pub name: &'static str,
+    /// As text.
+    pub text: String,
+    /// As JSON.
+    pub json: serde_json::Value,
 }
 
 /// How far mapped-back values are from satisfying the model as written.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Measure {
     /// What is measured, for reports (`relative difference`, `bilinear violation`).
     pub name: &'static str,
     /// Its value; 0 when the values satisfy the model exactly.
     pub value: f64,
+    /// Whether `value` is a violation of the model's equations (reported as `violation`),
+    /// rather than a gap between objectives.
+    pub violation: bool,
+    /// Named parts (per group of equations, sums of norms), in report order.
+    pub details: Vec<(String, f64)>,
+    /// `‖f(X) − Ŷ‖_F / ‖Ŷ‖_F`: the true forward pass `f` of the trained weights against the
+    /// outputs `Ŷ` the program assigned to the network, when the lowering has both.
+    pub fit: Option<f64>,
+}
+
+impl Measure {
+    /// A gap between the program's objective and the model's.
+    pub fn gap(name: &'static str, value: f64) -> Measure {
+        Measure {
+            name,
+            value,
+            ..Measure::default()
+        }
+    }
+}
+
+/// Values of every model variable from a solution `x` (zeros for variables the program never
+/// used), through the translation's blocks and canonicalization's column map.
+pub fn model_values(
+    model: &Model,
+    translation: &Translation,
+    map: &ColumnMap,
+    x: &[f64],
+) -> Result<Values, Vec<Diagnostic>> {
+    let vars = model
+        .vars
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let (r, c) = (v.shape.rows(), v.shape.cols());
+            translation
+                .vars
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|id| map.values(x, id))
+                .map_or_else(
+                    || DMatrix::zeros(r, c),
+                    |vals| DMatrix::from_column_slice(r, c, vals),
+                )
+        })
+        .collect();
+    Values::new(model, vars).map_err(|e| vec![e.to_diagnostic()])
 }
 
 /// What a lowering does after a pass of the training loop.
@@ -133,4 +198,9 @@ pub trait Lowering {
 
     /// The lowering stage as JSON (`--emit lowering --format json`).
     fn stage_json(&self, model: &Model) -> serde_json::Value;
+
+    /// The stages before the lowering's own, by name (rank lifting: `complementarity`).
+    fn sub_stages(&self, _model: &Model) -> Vec<Stage> {
+        Vec::new()
+    }
 }

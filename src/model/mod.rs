@@ -618,6 +618,8 @@ pub enum OptionValue {
     Word(String),
     /// `true` / `false`.
     Bool(bool),
+    /// A string, e.g. the path of a start weights file (resolved against the model's folder).
+    Text(String),
 }
 
 impl std::fmt::Display for OptionValue {
@@ -626,6 +628,7 @@ impl std::fmt::Display for OptionValue {
             OptionValue::Number(x) => write!(f, "{}", crate::syntax::print::format_number(*x)),
             OptionValue::Word(w) => write!(f, "{w}"),
             OptionValue::Bool(b) => write!(f, "{b}"),
+            OptionValue::Text(t) => write!(f, "{t:?}"),
         }
     }
 }

@@ -768,6 +768,19 @@ impl<'a> Checker<'a> {
                 }
                 _ => bad(self, "another expression"),
             },
+            Kind::WordOrWeights(words) => match &e.kind {
+                ast::ExprKind::Str(path) => {
+                    let full = self.base_dir.join(path);
+                    match crate::nn::weights::read(&full, self.sources) {
+                        Ok(_) => Some(OptionValue::Text(full.display().to_string())),
+                        Err(d) => {
+                            self.error(d.with_label(e.span, "read here"));
+                            None
+                        }
+                    }
+                }
+                _ => self.option_value(e, Kind::Word(words)),
+            },
             Kind::Bool => match &e.kind {
                 ast::ExprKind::Name(w) if w == "true" => Some(OptionValue::Bool(true)),
                 ast::ExprKind::Name(w) if w == "false" => Some(OptionValue::Bool(false)),

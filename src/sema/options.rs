@@ -19,6 +19,9 @@ pub enum Kind {
     Word(&'static [&'static str]),
     /// `true` or `false`.
     Bool,
+    /// One of these words, or a string: the path of a weights file (relative to the model),
+    /// read when the model is checked.
+    WordOrWeights(&'static [&'static str]),
 }
 
 impl Kind {
@@ -37,6 +40,10 @@ impl Kind {
                     .join(", ")
             ),
             Kind::Bool => "`true` or `false`".into(),
+            Kind::WordOrWeights(ws) => format!(
+                "{} or the path of a weights file in quotes",
+                Kind::Word(ws).describe()
+            ),
         }
     }
 }
@@ -52,6 +59,35 @@ fn word(w: &str) -> Option<OptionValue> {
 }
 fn boolean(b: bool) -> Option<OptionValue> {
     Some(OptionValue::Bool(b))
+}
+
+/// The value of an option given as text on the command line (`--option NAME=VALUE`), checked
+/// against its kind. A weights-file path stays as given (relative to the working folder).
+pub fn parse_text(kind: Kind, text: &str) -> Result<OptionValue, String> {
+    let bad = || format!("`{text}` is not {}", kind.describe());
+    match kind {
+        Kind::Word(ws) => ws
+            .contains(&text)
+            .then(|| OptionValue::Word(text.to_string()))
+            .ok_or_else(bad),
+        Kind::WordOrWeights(ws) if ws.contains(&text) => Ok(OptionValue::Word(text.to_string())),
+        Kind::WordOrWeights(_) => Ok(OptionValue::Text(text.to_string())),
+        Kind::Bool => match text {
+            "true" => Ok(OptionValue::Bool(true)),
+            "false" => Ok(OptionValue::Bool(false)),
+            _ => Err(bad()),
+        },
+        Kind::Number | Kind::Positive | Kind::Count | Kind::Fraction => {
+            let v: f64 = text.trim().parse().map_err(|_| bad())?;
+            let fits = match kind {
+                Kind::Positive => v > 0.0 && v.is_finite(),
+                Kind::Count => v >= 0.0 && v.fract() == 0.0 && v < 1e15,
+                Kind::Fraction => v > 0.0 && v < 1.0,
+                _ => v.is_finite(),
+            };
+            fits.then_some(OptionValue::Number(v)).ok_or_else(bad)
+        }
+    }
 }
 
 /// The methods by name.
@@ -92,14 +128,22 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
         ],
         MethodKind::RankLifting => vec![
             ("lambda", Kind::Positive, num(1.0)),
-            ("iterations", Kind::Count, num(30.0)),
+            ("iterations", Kind::Count, num(50.0)),
+            ("tolerance", Kind::Positive, num(1e-7)),
+            ("epsilon", Kind::Positive, None),
+            ("stall", Kind::Count, num(10.0)),
             (
                 "start",
-                Kind::Word(&["zeros", "random", "perturbed"]),
+                Kind::WordOrWeights(&["zeros", "random"]),
                 word("random"),
             ),
+            ("perturb", Kind::Number, num(0.0)),
             ("seed", Kind::Count, num(0.0)),
-            ("tolerance", Kind::Positive, num(1e-6)),
+            (
+                "form",
+                Kind::Word(&["auto", "elementwise", "matrix"]),
+                word("auto"),
+            ),
         ],
         MethodKind::ConvexNn => vec![
             ("eta", Kind::Positive, num(1.0)),

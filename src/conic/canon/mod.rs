@@ -89,6 +89,7 @@ pub fn canonicalize(prog: &Program) -> Result<(ConicProblem, ColumnMap), Vec<Dia
         };
         let o = Origin {
             stage: "",
+            lowering: obj.stage,
             label: "objective".into(),
             span: obj.span,
         };
@@ -99,6 +100,7 @@ pub fn canonicalize(prog: &Program) -> Result<(ConicProblem, ColumnMap), Vec<Dia
     for c in &prog.constraints {
         let o = Origin {
             stage: "",
+            lowering: c.stage,
             label: c.label.clone(),
             span: c.span,
         };
@@ -134,6 +136,7 @@ pub fn canonicalize(prog: &Program) -> Result<(ConicProblem, ColumnMap), Vec<Dia
 fn at(o: &Origin, stage: &'static str, span: Option<Span>) -> Origin {
     Origin {
         stage,
+        lowering: o.lowering,
         label: o.label.clone(),
         span: span.or(o.span),
     }
@@ -336,6 +339,7 @@ impl<'p> Builder<'p> {
             let x = Affine::columns(v.offset, v.rows, v.cols);
             let o = Origin {
                 stage: "bounds",
+                lowering: "",
                 label: v.name.clone(),
                 span: v.span,
             };
@@ -371,6 +375,7 @@ impl<'p> Builder<'p> {
                     .collect::<Result<Vec<_>, _>>()?;
                 let o = Origin {
                     stage: "",
+                    lowering: o.lowering,
                     label: o.label.clone(),
                     span,
                 };

@@ -687,6 +687,7 @@ impl Builder<'_> {
 fn origin(label: String, span: Span) -> Origin {
     Origin {
         stage: "cbf",
+        lowering: "",
         label,
         span: Some(span),
     }

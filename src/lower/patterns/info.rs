@@ -77,10 +77,10 @@ impl Lowering for Lowered {
             return Ok(None);
         };
         let b = eval::objective(&r.model, &r.values).map_err(|e| vec![e.to_diagnostic()])?;
-        Ok(Some(Measure {
-            name: "relative difference",
-            value: relative_difference(a, b),
-        }))
+        Ok(Some(Measure::gap(
+            "relative difference",
+            relative_difference(a, b),
+        )))
     }
 
     fn report_block(&self, r: &Recovered) -> Vec<String> {
@@ -205,6 +205,7 @@ fn recover_network(
     Ok(Recovered {
         model: trained,
         values,
+        program: Vec::new(),
         patterns: Some(PatternInfo {
             enumeration: enumeration.into(),
             rank: l.patterns.rank,

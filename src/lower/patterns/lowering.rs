@@ -123,7 +123,9 @@ pub fn lower(
             Some(s) => sign.with_span(s),
             None => sign,
         };
-        translation.program.constrain(sign.with_label(format!(
+        translation
+            .program
+            .constrain(sign.with_stage(STAGE).with_label(format!(
             "signs of {which}{of}: (2D_i - I) X {which}_i >= 0, pattern i in rows {n}i..{n}i+{}",
             n - 1
         )));
@@ -323,6 +325,7 @@ impl Hook<'_> {
         let var = cx.prog.var_expr(y);
         cx.prog.constrain(
             Constraint::eq(var.clone(), defining)
+                .with_stage(STAGE)
                 .with_span(span)
                 .with_label("yhat = sum_i D_i X (v_i - w_i)"),
         );

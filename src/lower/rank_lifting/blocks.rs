@@ -1,0 +1,218 @@
+//! The parameterized part of the rank-lifting program: one lifted matrix per bilinear equality,
+//! its nuclear norm in the objective.
+//!
+//! ```text
+//! M(P, Q, C) = [ I        Q − Q₀                 ]      PQ = C  ⇔  rank M = rows of Q
+//!              [ P − P₀   C − P Q₀ − P₀ Q + P₀ Q₀ ]
+//! ‖[[p, q], [r, s]]‖_* = max(‖(p + s, q − r)‖₂, ‖(p − s, q + r)‖₂)     (2×2: two soc(3))
+//! ```
+//! Complementarity entry: `P = a`, `Q = a − z`, `C = 0`. Element-wise product: `P = w_ik`,
+//! `Q = a_jk`, `C = t_jik`. Matrix product (PSD form): `P = Aˡ⁻¹`, `Q = Wˡᵀ`, `C = Zˡ − 1 bˡᵀ`.
+//! Every entry is affine in the decision variables for fixed `P₀, Q₀`; every coefficient is
+//! written even when it is 0 this time, so the sparsity pattern does not depend on them.
+
+use nalgebra::DMatrix;
+
+use super::{Form, Lifted, Params};
+use crate::convex::{Affine, Atom, Constraint, Expr, Program};
+
+/// Scalar column of entry `(r, c)` of program block `v`.
+pub(super) fn col(prog: &Program, v: crate::convex::VarId, r: usize, c: usize) -> usize {
+    let b = &prog.vars[v.0];
+    b.offset + r + c * b.rows
+}
+
+/// `‖(u, v)‖₂ ≤ t` for affine scalars given as term lists with constants.
+fn soc(t: usize, u: (&[(usize, f64)], f64), v: (&[(usize, f64)], f64)) -> Constraint {
+    let x = Affine::from_fn(2, 1, |e, terms| {
+        let (list, c) = if e == 0 { u } else { v };
+        for &(j, a) in list {
+            terms.push(j, a);
+        }
+        c
+    });
+    Constraint::soc(Affine::columns(t, 1, 1).into(), x.into())
+}
+
+/// The two cones of a 2×2 block `[[1, q], [r, s]]` with epigraph column `t`:
+/// `t ≥ ‖(1 + s, q − r)‖`, `t ≥ ‖(1 − s, q + r)‖`. Each of `q, r, s` is `(terms, constant)`.
+fn block(
+    out: &mut Vec<Constraint>,
+    t: usize,
+    q: &[(usize, f64)],
+    qc: f64,
+    r: &[(usize, f64)],
+    rc: f64,
+    s: &[(usize, f64)],
+    sc: f64,
+    label: &str,
+) {
+    let neg = |l: &[(usize, f64)]| l.iter().map(|&(j, a)| (j, -a)).collect::<Vec<_>>();
+    let cat = |a: &[(usize, f64)], b: &[(usize, f64)]| [a, b].concat();
+    let s_neg = neg(s);
+    let q_minus_r = cat(q, &neg(r));
+    let q_plus_r = cat(q, r);
+    out.push(soc(t, (s, 1.0 + sc), (&q_minus_r, qc - rc)).with_label(label));
+    out.push(soc(t, (&s_neg, 1.0 - sc), (&q_plus_r, qc + rc)).with_label(label));
+}
+
+/// The cone constraints (element-wise form and complementarity) and the nuclear-norm terms
+/// (matrix form) for parameters `p`.
+pub(super) fn build(
+    prog: &Program,
+    lifted: &Lifted,
+    p: &Params,
+    form: Form,
+) -> (Vec<Constraint>, Vec<Expr>) {
+    let mut cons = Vec::new();
+    let mut norms = Vec::new();
+    let n = p.a0.first().map_or(0, DMatrix::nrows);
+    // Complementarity: P = a, Q = a − z, C = 0, p0 = a0, q0 = a0 − z0.
+    for (h, (&a, &z)) in lifted.a.iter().zip(&lifted.z).enumerate() {
+        let (a0, z0) = (&p.a0[h], &p.z0[h]);
+        let e = lifted.e_relu[h];
+        let label = format!("rank lifting: complementarity of layer {}", h + 1);
+        for i in 0..a0.ncols() {
+            for j in 0..n {
+                let (ca, cz) = (col(prog, a, j, i), col(prog, z, j, i));
+                let (pa, q0) = (a0[(j, i)], a0[(j, i)] - z0[(j, i)]);
+                // q = a − z − q0, r = a − a0, s = −(q0 + a0) a + a0 z + a0 q0.
+                block(
+                    &mut cons,
+                    col(prog, e, j, i),
+                    &[(ca, 1.0), (cz, -1.0)],
+                    -q0,
+                    &[(ca, 1.0)],
+                    -pa,
+                    &[(ca, -(q0 + pa)), (cz, pa)],
+                    pa * q0,
+                    &label,
+                );
+            }
+        }
+    }
+    // Layer products l ≥ 2: Aˡ⁻¹ Wˡᵀ = Zˡ − 1 bˡᵀ.
+    for (l, prod) in lifted.products.iter().enumerate() {
+        let layer = l + 1;
+        let (w, a_in) = (lifted.w[layer], lifted.a[layer - 1]);
+        let (w0, a0) = (&p.w0[layer], &p.a0[layer - 1]);
+        let (outputs, inputs) = (prod.outputs, prod.inputs);
+        match form {
+            Form::Elementwise => {
+                let (t, e) = (prod.t.expect("element-wise"), prod.e.expect("element-wise"));
+                let label = format!("rank lifting: products of layer {}", layer + 1);
+                for i in 0..outputs {
+                    for k in 0..inputs {
+                        let cw = col(prog, w, i, k);
+                        for j in 0..n {
+                            let ca = col(prog, a_in, j, k);
+                            let ct = col(prog, t, j, i * inputs + k);
+                            let (pw, qa) = (w0[(i, k)], a0[(j, k)]);
+                            // q = a − a0, r = w − w0, s = t − w a0 − w0 a + w0 a0.
+                            block(
+                                &mut cons,
+                                col(prog, e, j, i * inputs + k),
+                                &[(ca, 1.0)],
+                                -qa,
+                                &[(cw, 1.0)],
+                                -pw,
+                                &[(ct, 1.0), (cw, -qa), (ca, -pw)],
+                                pw * qa,
+                                &label,
+                            );
+                        }
+                    }
+                }
+            }
+            Form::Matrix => {
+                norms.push(
+                    Expr::atom(Atom::NuclearNorm, vec![matrix(prog, lifted, p, l).into()])
+                        .expect("a matrix argument"),
+                );
+            }
+        }
+    }
+    (cons, norms)
+}
+
+/// The lifted matrix of layer product `l` (0-based among products), `(m+n)×(m+o)`.
+fn matrix(prog: &Program, lifted: &Lifted, p: &Params, l: usize) -> Affine {
+    let prod = &lifted.products[l];
+    let layer = l + 1;
+    let (w, a_in, z) = (lifted.w[layer], lifted.a[layer - 1], lifted.z[layer]);
+    let (w0, a0) = (&p.w0[layer], &p.a0[layer - 1]);
+    let (m, o) = (prod.inputs, prod.outputs);
+    let n = a0.nrows();
+    let bias = lifted.b[layer];
+    let bias_col = prod.bias_column;
+    Affine::from_fn(m + n, m + o, |e, terms| {
+        let (r, c) = (e % (m + n), e / (m + n));
+        match (r < m, c < m) {
+            (true, true) => f64::from(u8::from(r == c)),
+            // Q − Q₀ = Wᵀ − W₀ᵀ: entry (k, i).
+            (true, false) => {
+                let (k, i) = (r, c - m);
+                terms.push(col(prog, w, i, k), 1.0);
+                -w0[(i, k)]
+            }
+            // P − P₀ = A − A₀: entry (j, k).
+            (false, true) => {
+                let (j, k) = (r - m, c);
+                terms.push(col(prog, a_in, j, k), 1.0);
+                -a0[(j, k)]
+            }
+            // C − P Q₀ − P₀ Q + P₀ Q₀ with C = z_ji − b_i (− w_i,last).
+            (false, false) => {
+                let (j, i) = (r - m, c - m);
+                terms.push(col(prog, z, j, i), 1.0);
+                if let Some(b) = bias {
+                    terms.push(col(prog, b, i, 0), -1.0);
+                }
+                if bias_col {
+                    terms.push(col(prog, w, i, m), -1.0);
+                }
+                let mut c0 = 0.0;
+                for k in 0..m {
+                    terms.push(col(prog, a_in, j, k), -w0[(i, k)]);
+                    terms.push(col(prog, w, i, k), -a0[(j, k)]);
+                    c0 += a0[(j, k)] * w0[(i, k)];
+                }
+                c0
+            }
+        }
+    })
+}
+
+/// `‖[[1, q], [r, s]]‖_*` for numbers.
+pub(super) fn nuclear_2x2(q: f64, r: f64, s: f64) -> f64 {
+    f64::hypot(1.0 + s, q - r).max(f64::hypot(1.0 - s, q + r))
+}
+
+/// The nuclear norm of a dense matrix (sum of singular values).
+pub(super) fn nuclear(m: DMatrix<f64>) -> f64 {
+    m.singular_values().iter().sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_2x2_formula_is_the_sum_of_singular_values() {
+        for &(q, r, s) in &[
+            (0.0, 0.0, 0.0),
+            (0.3, -1.2, 2.5),
+            (-4.0, 0.5, -0.25),
+            (1e-3, 2.0, 1e3),
+        ] {
+            let m = DMatrix::from_row_slice(2, 2, &[1.0, q, r, s]);
+            let svd = nuclear(m);
+            assert!(
+                (nuclear_2x2(q, r, s) - svd).abs() < 1e-9 * (1.0 + svd),
+                "{q} {r} {s}"
+            );
+        }
+        // At an exact solution whose parameters are the solution, M = [[1, 0], [0, 0]]: 1.
+        assert_eq!(nuclear_2x2(0.0, 0.0, 0.0), 1.0);
+    }
+}
