@@ -70,6 +70,39 @@ def seed001():
         f.write("\n")
 
 
+def two_hidden():
+    """12 samples of a 2 -> 3 ReLU -> 2 ReLU -> 1 network, for the rank-lifting test of a network
+    with two hidden layers (tests/rank_lifting.rs); numpy seed 6, the first seed from 5 on whose
+    hidden neurons are each active on 20-90 % of the samples. Written to tests/data/."""
+    rng = np.random.default_rng(6)
+    layers = [(rng.normal(size=(3, 2)), rng.normal(size=3)),
+              (rng.normal(size=(2, 3)), rng.normal(size=2)),
+              (rng.normal(size=(1, 2)), rng.normal(size=1))]
+    x = rng.normal(size=(12, 2))
+    a = x
+    for k, (w, b) in enumerate(layers):
+        a = a @ w.T + b
+        if k < 2:
+            a = np.maximum(a, 0)
+    out = os.path.join(os.path.dirname(__file__), "..", "tests", "data")
+    with open(os.path.join(out, "two_hidden.csv"), "w") as f:
+        f.write("x1,x2,y\n")
+        for xi, yi in zip(x, a):
+            f.write("%r,%r,%r\n" % (float(xi[0]), float(xi[1]), float(yi[0])))
+    weights = {
+        "format": "cnnc-weights", "version": 1, "network": "net", "model": None, "method": None,
+        "inputs": 2, "feature_names": ["x1", "x2"], "standardization": None,
+        "target": {"kind": "values", "names": ["y"]},
+        "layers": [{"shape": list(w.shape), "weights": [float(v) for v in w.ravel()],
+                    "bias": [float(v) for v in b], "bias_mode": "separate",
+                    "activation": "relu" if k < 2 else "identity"}
+                   for k, (w, b) in enumerate(layers)],
+    }
+    with open(os.path.join(out, "two_hidden_weights.json"), "w") as f:
+        json.dump(weights, f, indent=2)
+        f.write("\n")
+
+
 def seed002():
     """An imbalanced two-class problem in 2-D (60 vs 12 samples), the seed 002 setting in small."""
     rng = np.random.default_rng(2)
@@ -103,5 +136,6 @@ if __name__ == "__main__":
     seed003()
     seed001()
     seed002()
+    two_hidden()
     diabetes()
     breast_cancer()

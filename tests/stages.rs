@@ -1,5 +1,6 @@
 //! Every example's lowered stages — the method's lowering stage (named by the method:
-//! `patterns`, or `direct` for a model without a network), convex program, conic problem —
+//! `patterns`, `rank_lifting`, or `direct` for a model without a network) and its sub-stages
+//! (`complementarity`), convex program, conic problem —
 //! match their snapshots (`snapshots/stages__{<method>,convex,conic}@<file>.snap`). Long stages
 //! are cut to their first 80 lines plus a line count, so the snapshot shows the header, sizes
 //! and first rows. A method that cannot be lowered yet is recorded as its diagnostic, so the
@@ -38,6 +39,10 @@ fn example_stages() {
         // The method's own stage, named by the method (`--emit lowering`).
         let lowering = program.lowering();
         insta::assert_snapshot!(lowering.name(), lowering.stage_text(&model));
+        // Its sub-stages (rank lifting: `complementarity`), each named by itself.
+        for stage in lowering.sub_stages(&model) {
+            insta::assert_snapshot!(stage.name, stage.text);
+        }
         insta::assert_snapshot!(
             "convex",
             cut(cnnc::convex::print::print(&program.translation().program))

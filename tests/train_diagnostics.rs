@@ -2,8 +2,9 @@
 //! cannot be trained, compiled or evaluated as asked. Each `tests/bad_train/<code>_<case>.cnn`
 //! starts with `# cnnc: <command and options>`; the command run from the repository root on it
 //! must exit 1 with diagnostic `<code>` first, and its stderr must match the snapshot
-//! `snapshots/train_diagnostics__<case>.snap`. Every E11xx/E12xx code listed in docs/ERRORS.md
-//! must have a case.
+//! `snapshots/train_diagnostics__<case>.snap`. Every E11xx/E12xx/E13xx code listed in
+//! docs/ERRORS.md must have a case, but for E1304, which a build with the `sdp` feature cannot
+//! raise: `tests/rank_lifting.rs` tests it in the default build.
 
 mod common;
 
@@ -23,7 +24,7 @@ fn cases() -> Vec<std::path::PathBuf> {
 #[test]
 fn each_case_fails_with_its_code() {
     let files = cases();
-    assert_eq!(files.len(), 13, "{files:?}");
+    assert_eq!(files.len(), 18, "{files:?}");
     for path in files {
         let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
         let code = name[..5].to_uppercase();
@@ -59,7 +60,11 @@ fn every_documented_training_code_has_a_case() {
     let errors = std::fs::read_to_string(common::root().join("docs/ERRORS.md")).expect("ERRORS.md");
     let documented: BTreeSet<String> = errors
         .lines()
-        .filter(|l| l.starts_with("| E11xx") || l.starts_with("| E12xx"))
+        .filter(|l| {
+            ["| E11xx", "| E12xx", "| E13xx"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
         .flat_map(|l| {
             l.split(|c: char| !c.is_ascii_alphanumeric())
                 .filter(|w| w.len() == 5 && w.starts_with("E1") && w[1..].parse::<u32>().is_ok())
@@ -67,10 +72,11 @@ fn every_documented_training_code_has_a_case() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    assert_eq!(documented.len(), 12, "{documented:?}");
+    assert_eq!(documented.len(), 18, "{documented:?}");
     let tested: BTreeSet<String> = cases()
         .iter()
         .map(|p| p.file_name().and_then(|s| s.to_str()).expect("name")[..5].to_uppercase())
+        .chain(["E1304".to_string()])
         .collect();
     assert_eq!(tested, documented);
 }

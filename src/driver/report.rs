@@ -229,18 +229,21 @@ pub fn text(r: &Report) -> String {
         }
         _ => {}
     }
-    if r.iterations.len() > 1 {
+    // A sequential method's passes (a single-pass method's one pass is the report itself).
+    let sequential = r.stop_reason.as_deref().is_some_and(|s| s != "single pass");
+    if sequential && !r.iterations.is_empty() {
         iterations_table(&mut s, &r.iterations);
     }
-    if let (Some(reason), true) = (&r.stop_reason, r.iterations.len() > 1) {
+    if let (Some(reason), true) = (&r.stop_reason, sequential) {
         let v = r
             .violation
             .map(|v| format!(", violation {v:.2e}"))
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "stop       {reason} after {} iterations{v}",
-            r.iterations.len()
+            "stop       {reason} after {} iteration{}{v}",
+            r.iterations.len(),
+            if r.iterations.len() == 1 { "" } else { "s" }
         );
     }
     if !r.restarts.is_empty() {
@@ -455,6 +458,9 @@ mod tests {
             constraints: Vec::new(),
             restarts: Vec::new(),
             widths: vec![1, 1],
+            iterations: Vec::new(),
+            stop_reason: Some("single pass".into()),
+            violation: None,
             notes: Vec::new(),
         }
     }

@@ -227,11 +227,20 @@ pub fn override_declared(
                     format!("{}: {}", method_name(m.kind), names.join(", "))
                 })
                 .collect();
-            return Err(vec![Diagnostic::error(
+            let all: Vec<&str> = model
+                .methods
+                .iter()
+                .flat_map(|m| crate::sema::options::method_options(m.kind))
+                .map(|(n, _, _)| n)
+                .collect();
+            let mut d = Diagnostic::error(
                 "E1109",
                 format!("--option {name}={text}: no declared method has an option `{name}`"),
-            )
-            .with_note(if known.is_empty() {
+            );
+            if let Some(s) = crate::diag::suggest(name, all.iter().copied()) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            return Err(vec![d.with_note(if known.is_empty() {
                 "the model declares no method".to_string()
             } else {
                 format!("options: {}", known.join("; "))
@@ -340,7 +349,7 @@ fn train_lowered(
             reused: false,
         });
         let update = Instant::now();
-        if let Next::Stop(reason) = l.next(&recovered, measure.as_ref())? {
+        if let Next::Stop(reason) = l.next(&recovered, measure.as_ref(), outcome.objective)? {
             let pass = Pass {
                 problem,
                 outcome,

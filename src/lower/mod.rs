@@ -180,12 +180,14 @@ pub trait Lowering {
         recovered: &Recovered,
     ) -> Result<Option<Measure>, Vec<Diagnostic>>;
 
-    /// After a pass: stop, or update the parameters from `recovered`, rebuild the program and
-    /// go again. A single-pass method (the pattern method) stops.
+    /// After a pass with program optimum `objective`: stop, or update the parameters from
+    /// `recovered`, rebuild the program and go again. A single-pass method (the pattern method)
+    /// stops.
     fn next(
         &mut self,
         _recovered: &Recovered,
         _measure: Option<&Measure>,
+        _objective: Option<f64>,
     ) -> Result<Next, Vec<Diagnostic>> {
         Ok(Next::Stop("single pass"))
     }

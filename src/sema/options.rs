@@ -131,7 +131,7 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
             ("iterations", Kind::Count, num(50.0)),
             ("tolerance", Kind::Positive, num(1e-7)),
             ("epsilon", Kind::Positive, None),
-            ("stall", Kind::Count, num(10.0)),
+            ("stall", Kind::Count, num(0.0)),
             (
                 "start",
                 Kind::WordOrWeights(&["zeros", "random"]),
@@ -141,8 +141,8 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
             ("seed", Kind::Count, num(0.0)),
             (
                 "form",
-                Kind::Word(&["auto", "elementwise", "matrix"]),
-                word("auto"),
+                Kind::Word(&["elementwise", "matrix"]),
+                word("elementwise"),
             ),
         ],
         MethodKind::ConvexNn => vec![

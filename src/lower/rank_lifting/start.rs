@@ -63,14 +63,14 @@ pub(super) fn values(
                 let want = values.get(l.weight).shape();
                 if w.shape() != want || rec.bias_mode() != l.bias {
                     return Err(misfit(format!(
-                        "layer {} is {}x{} with bias {:?}, the network's is {}x{} with bias {:?}",
+                        "layer {} is {}x{} with bias = {}, the network's is {}x{} with bias = {}",
                         k + 1,
                         w.nrows(),
                         w.ncols(),
-                        rec.bias_mode(),
+                        bias_word(rec.bias_mode()),
                         want.0,
                         want.1,
-                        l.bias
+                        bias_word(l.bias)
                     )));
                 }
                 *values.get_mut(l.weight) = w;
@@ -97,6 +97,14 @@ pub(super) fn values(
         ));
     }
     Ok((values, note))
+}
+
+fn bias_word(b: crate::model::BiasMode) -> &'static str {
+    match b {
+        crate::model::BiasMode::Separate => "separate",
+        crate::model::BiasMode::Column => "column",
+        crate::model::BiasMode::None => "none",
+    }
 }
 
 /// `P₀, Q₀` from a forward pass of the start weights on the training features.

@@ -1,0 +1,327 @@
+//! Rank lifting end to end (seed 001; docs/RANK_LIFTING.md). Independent sources: the
+//! generating network of the seed 001 data (`examples/data/seed001_relu332_weights.json`,
+//! written with the data by `scripts/make_data.py`) and of `tests/data/two_hidden.csv`; the
+//! closed form `‖M‖_* ≥ 1` per 2×2 block with equality at an exact solution whose parameters are
+//! the solution (so the objective is at least the number of blocks, 270 for seed 001, and equal
+//! to it at the generating network); the numeric nuclear norms the report recomputes from the
+//! solution against the solver's epigraph objective.
+
+mod common;
+
+use serde_json::Value;
+
+const MODEL: &str = "examples/seed001_relu332.cnn";
+const TRUE: &str = "start=examples/data/seed001_relu332_weights.json";
+/// 90 complementarity blocks (30 samples × 3 hidden) + 180 product blocks (30 × 2 × 3).
+const BLOCKS: f64 = 270.0;
+
+fn train_json(args: &[&str]) -> Value {
+    let mut all = vec!["train", MODEL, "--report", "json"];
+    all.extend_from_slice(args);
+    let out = common::cnnc_ok(&common::root(), &all);
+    serde_json::from_slice(&out).expect("a JSON report")
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("`{key}` is a number in {v}"))
+}
+
+/// Every per-iteration record has the documented keys, numbered 1, 2, …; the report's
+/// nuclear norms (recomputed from the solution) equal the solver's objective (its epigraphs);
+/// no objective is below the number of blocks.
+fn check_records(r: &Value) -> &Vec<Value> {
+    let its = r["iterations"].as_array().expect("iterations");
+    assert!(!its.is_empty());
+    for (k, it) in its.iter().enumerate() {
+        assert_eq!(it["iteration"].as_u64(), Some(k as u64 + 1), "{it}");
+        for key in [
+            "objective",
+            "violation",
+            "fit",
+            "solver_seconds",
+            "other_seconds",
+        ] {
+            assert!(num(it, key).is_finite(), "{key} in {it}");
+        }
+        assert!(it["reused"].is_boolean(), "{it}");
+        let (obj, nuc) = (num(it, "objective"), num(&it["details"], "nuclear_norms"));
+        assert!((obj - nuc).abs() <= 1e-5 * obj, "{obj} vs {nuc}");
+        assert!(obj >= BLOCKS - 1e-5, "{obj}");
+        let v = num(it, "violation");
+        let parts = num(&it["details"], "complementarity").max(num(&it["details"], "product"));
+        assert_eq!(v, parts, "{it}");
+    }
+    its
+}
+
+#[test]
+fn seed001_from_the_perturbed_generating_network_reaches_the_tolerance() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let weights = dir.path().join("w.json");
+    let w = weights.to_str().expect("utf-8");
+    let r = train_json(&[
+        "--option",
+        TRUE,
+        "--option",
+        "perturb=0.1",
+        "--option",
+        "iterations=30",
+        "-o",
+        w,
+    ]);
+    for key in [
+        "status",
+        "method",
+        "objective",
+        "network_objective",
+        "metrics",
+        "constraints",
+    ] {
+        assert!(r.get(key).is_some(), "`{key}` in {r}");
+    }
+    assert_eq!(r["status"], "optimal");
+    assert_eq!(r["method"], "rank_lifting");
+    assert_eq!(r["stop_reason"], "tolerance", "{r}");
+    let its = check_records(&r);
+    // Measured: 22 iterations (the CVXPY reference of seed 001: 24–25 from σ = 0.1 noise).
+    assert!((2..=30).contains(&its.len()), "{} iterations", its.len());
+    let last = its.last().expect("one");
+    let v = num(&r, "violation");
+    assert!(v < 1e-7, "{v}");
+    assert_eq!(v, num(last, "violation"));
+    // Before the last pass the violation was above the tolerance (else the loop would have
+    // stopped), and the true forward pass fits the data.
+    assert!(num(&its[its.len() - 2], "violation") >= 1e-7);
+    assert!(num(last, "fit") < 1e-6, "{last}");
+    assert!((num(last, "objective") - BLOCKS).abs() < 1e-2, "{last}");
+    let train = &r["metrics"]["train"];
+    assert!(num(train, "mse") < 1e-12, "{train}");
+    assert_eq!(r["constraints"][0]["name"], "fit");
+    assert_eq!(r["constraints"][0]["satisfied"], true);
+    // The weights file is the trained network: eval reproduces the data.
+    let out = common::cnnc(&common::root(), &["eval", MODEL, "--weights", w]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let csv = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(csv.lines().count(), 31, "{csv}");
+}
+
+#[test]
+fn the_generating_network_is_a_fixed_point() {
+    let r = train_json(&["--option", TRUE]);
+    assert_eq!(r["stop_reason"], "tolerance");
+    let its = check_records(&r);
+    assert_eq!(its.len(), 1);
+    // ‖M‖_* = 1 for each of the 270 blocks at P = P₀ = the exact solution.
+    assert!(
+        (num(&its[0], "objective") - BLOCKS).abs() < 1e-5,
+        "{}",
+        its[0]
+    );
+    // The data are the network's outputs rounded to 10 digits.
+    assert!(num(&r, "violation") < 1e-7);
+}
+
+#[test]
+fn random_and_zero_starts_report_their_violation() {
+    for start in ["random", "zeros"] {
+        let opt = format!("start={start}");
+        let r = train_json(&["--option", &opt, "--option", "iterations=4"]);
+        assert_eq!(r["stop_reason"], "iteration limit", "{r}");
+        let its = check_records(&r);
+        assert_eq!(its.len(), 4);
+        let v = num(&r, "violation");
+        assert!(v > 1e-4, "{start}: {v}");
+        let note = r["notes"]
+            .as_array()
+            .expect("notes")
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|n| n.contains("measured bilinear violation"))
+            .unwrap_or_else(|| panic!("{start}: a note on the violation in {r}"));
+        assert!(note.starts_with("local: no optimality guarantee"), "{note}");
+        assert!(!note.contains("BUG"), "{note}");
+        assert!(note.contains(&format!("{v:.2e}")), "{note}");
+    }
+    // The text report prints the table, the stop reason, and the unmet constraint.
+    let out = common::cnnc_ok(
+        &common::root(),
+        &["train", MODEL, "--option", "iterations=3"],
+    );
+    let text = String::from_utf8(out).expect("utf-8");
+    let rows = text
+        .lines()
+        .skip_while(|l| !l.starts_with("iter "))
+        .skip(1)
+        .take_while(|l| l.starts_with("   "))
+        .count();
+    assert_eq!(rows, 3, "{text}");
+    assert!(
+        text.contains("stop       iteration limit after 3 iterations, violation "),
+        "{text}"
+    );
+    assert!(text.contains("objective  last program "), "{text}");
+    assert!(text.contains("VIOLATED"), "{text}");
+}
+
+#[test]
+fn stopping_rules_follow_their_definitions() {
+    // epsilon: the nuclear norms change by far less than half of themselves after one pass.
+    let r = train_json(&["--option", "epsilon=0.5", "--option", "iterations=50"]);
+    assert_eq!(r["stop_reason"], "objective improvement below epsilon");
+    assert_eq!(check_records(&r).len(), 2);
+    // stall = 1: stops at the first pass whose violation is not 1 % below the best so far.
+    let r = train_json(&["--option", "stall=1", "--option", "iterations=50"]);
+    let its = check_records(&r);
+    let v: Vec<f64> = its.iter().map(|i| num(i, "violation")).collect();
+    if r["stop_reason"] == "stall" {
+        let best = v[..v.len() - 1]
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        assert!(v[v.len() - 1] >= 0.99 * best, "{v:?}");
+    } else {
+        assert_eq!(r["stop_reason"], "iteration limit", "{r}");
+    }
+    for k in 1..v.len() - 1 {
+        let best = v[..k].iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(
+            v[k] < 0.99 * best,
+            "pass {} should have stalled: {v:?}",
+            k + 1
+        );
+    }
+}
+
+#[test]
+fn bad_options_on_the_command_line_are_diagnosed() {
+    for (opt, says) in [
+        ("iterations=abc", "`abc` is not a non-negative integer"),
+        ("form=sdp", "`sdp` is not one of `elementwise`, `matrix`"),
+        ("iteration=3", "did you mean `iterations`?"),
+        (
+            "start=missing.json",
+            "cannot read weights file `missing.json`",
+        ),
+    ] {
+        let out = common::cnnc(&common::root(), &["train", MODEL, "--option", opt]);
+        assert_eq!(out.status.code(), Some(1), "{opt}");
+        let err = common::stderr(&out);
+        assert!(err.contains(says), "{opt}: {err}");
+    }
+}
+
+#[test]
+fn two_hidden_layers_fit_exactly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = common::root().join("tests/data");
+    let model = format!(
+        "data train = csv({:?}, features = [x1, x2], target = y)\n\
+         network net(train) {{ dense(3, relu)  dense(2, relu)  dense(1) }}\n\
+         constraint fit: net(train.x) == train.y\n\
+         method rank_lifting(start = {:?}, perturb = 0.02, seed = 3, iterations = 80)\n",
+        data.join("two_hidden.csv"),
+        data.join("two_hidden_weights.json"),
+    );
+    let path = dir.path().join("two.cnn");
+    std::fs::write(&path, model).expect("written");
+    let out = common::cnnc_ok(dir.path(), &["train", "two.cnn", "--report", "json"]);
+    let r: Value = serde_json::from_slice(&out).expect("JSON");
+    assert_eq!(r["stop_reason"], "tolerance", "{r}");
+    let its = r["iterations"].as_array().expect("iterations");
+    // Measured: 45 iterations. 36 + 24 complementarity and 72 + 24 product blocks.
+    assert!(its.len() <= 80);
+    let last = its.last().expect("one");
+    assert!(num(last, "violation") < 1e-7);
+    assert!(num(last, "fit") < 1e-6, "{last}");
+    assert!((num(last, "objective") - 156.0).abs() < 1e-2, "{last}");
+    assert_eq!(r["widths"], serde_json::json!([2, 3, 2, 1]));
+    assert!(num(&r["metrics"]["train"], "mse") < 1e-12);
+    let text = common::cnnc_ok(dir.path(), &["compile", "two.cnn", "--emit", "lowering"]);
+    let text = String::from_utf8(text).expect("utf-8");
+    assert!(text.contains("  cones     312 soc(3), 0 psd\n"), "{text}");
+}
+
+#[test]
+fn the_complementarity_stage_counts_its_equalities() {
+    let out = common::cnnc_ok(
+        &common::root(),
+        &[
+            "compile",
+            MODEL,
+            "--emit",
+            "complementarity",
+            "--format",
+            "json",
+        ],
+    );
+    let j: Value = serde_json::from_slice(&out).expect("JSON");
+    assert_eq!(j["samples"], 30);
+    assert_eq!(j["complementarity"], 90);
+    assert_eq!(j["product_equalities"], 60);
+    assert_eq!(j["scalar_products"], 180);
+    let layers = j["layers"].as_array().expect("layers");
+    assert_eq!(layers.len(), 2);
+    assert_eq!(layers[0]["affine"], true);
+    assert_eq!(layers[1]["products"], 180);
+    // The conic problem names the rewriting that wrote each row.
+    let conic = common::cnnc_ok(&common::root(), &["compile", MODEL, "--emit", "conic"]);
+    let conic = String::from_utf8(conic).expect("utf-8");
+    assert!(
+        conic.contains("(rank_lifting: canon:soc) rank lifting: complementarity of layer 1"),
+        "{conic}"
+    );
+    // The pattern method has no such stage.
+    let out = common::cnnc(
+        &common::root(),
+        &[
+            "compile",
+            "examples/seed003_1d.cnn",
+            "--emit",
+            "complementarity",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stderr(&out).contains("[E1104]") || common::stderr(&out).contains("E1104"));
+}
+
+#[cfg(not(feature = "sdp"))]
+#[test]
+fn the_matrix_form_needs_the_sdp_feature() {
+    let out = common::cnnc(
+        &common::root(),
+        &["train", MODEL, "--option", "form=matrix"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::stderr(&out);
+    for says in [
+        "E1304",
+        "`sdp` feature",
+        "libopenblas-dev",
+        "form = elementwise",
+    ] {
+        assert!(err.contains(says), "{says}: {err}");
+    }
+}
+
+#[cfg(feature = "sdp")]
+#[test]
+fn the_matrix_form_reaches_the_tolerance_from_the_perturbed_network() {
+    let r = train_json(&[
+        "--option",
+        TRUE,
+        "--option",
+        "perturb=0.1",
+        "--option",
+        "form=matrix",
+        "--option",
+        "iterations=80",
+    ]);
+    assert_eq!(r["stop_reason"], "tolerance", "{r}");
+    let its = r["iterations"].as_array().expect("iterations");
+    let last = its.last().expect("one");
+    assert!(num(last, "violation") < 1e-7);
+    // 90 complementarity blocks (≥ 1 each) and one 33×5 block (≥ 3).
+    assert!((num(last, "objective") - 93.0).abs() < 1e-2, "{last}");
+}
