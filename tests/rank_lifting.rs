@@ -269,7 +269,7 @@ fn the_complementarity_stage_counts_its_equalities() {
     let conic = common::cnnc_ok(&common::root(), &["compile", MODEL, "--emit", "conic"]);
     let conic = String::from_utf8(conic).expect("utf-8");
     assert!(
-        conic.contains("(rank_lifting: canon:soc) rank lifting: complementarity of layer 1"),
+        conic.contains("(rank_lifting: canon:soc) complementarity of layer 1"),
         "{conic}"
     );
     // The pattern method has no such stage.

@@ -71,7 +71,7 @@ pub(super) fn build(
     for (h, (&a, &z)) in lifted.a.iter().zip(&lifted.z).enumerate() {
         let (a0, z0) = (&p.a0[h], &p.z0[h]);
         let e = lifted.e_relu[h];
-        let label = format!("rank lifting: complementarity of layer {}", h + 1);
+        let label = format!("complementarity of layer {}", h + 1);
         for i in 0..a0.ncols() {
             for j in 0..n {
                 let (ca, cz) = (col(prog, a, j, i), col(prog, z, j, i));
@@ -100,7 +100,7 @@ pub(super) fn build(
         match form {
             Form::Elementwise => {
                 let (t, e) = (prod.t.expect("element-wise"), prod.e.expect("element-wise"));
-                let label = format!("rank lifting: products of layer {}", layer + 1);
+                let label = format!("products of layer {}", layer + 1);
                 for i in 0..outputs {
                     for k in 0..inputs {
                         let cw = col(prog, w, i, k);
