@@ -346,11 +346,11 @@ def summarize_cvxpy(res, tol):
 # ---------------------------------------------------------------- cnnc
 
 
-def run_cnnc(cnnc, model, start_spec, iterations, tol, lam, seed, tmpdir, label):
+def run_cnnc(cnnc, model, start_spec, iterations, tol, lam, seed, tmpdir, label, form):
     """Runs `cnnc train` on a copy of `model` next to it with the rank_lifting method line."""
     text = model.read_text()
     line = (f"method rank_lifting(lambda = {lam:g}, iterations = {iterations}, "
-            f"tolerance = {tol:g}, start = {start_spec}, seed = {seed})")
+            f"tolerance = {tol:g}, start = {start_spec}, seed = {seed}, form = {form})")
     new, count = re.subn(r"^method .*$", line, text, flags=re.M)
     if count != 1:
         sys.exit(f"{model}: expected one method line, found {count}")
@@ -525,7 +525,7 @@ def run_all(args, starts, forms, x, y, template, true_layers, widths, tmpdir):
         for s in starts:
             spec = f'"{start_files[s].resolve()}"' if s == "perturbed" else s
             cn[s] = run_cnnc(args.cnnc, Path(args.model).resolve(), spec, args.iterations,
-                             args.tolerance, args.lam, args.seed, tmpdir, s)
+                             args.tolerance, args.lam, args.seed, tmpdir, s, args.cnnc_form)
         print("\n#### cnnc and CVXPY side by side")
         print(f"{'start':<10} {'who':<20} {'iterations to tol':<40} {'total s':>8} {'s/solve':>8} "
               f"{'outside solver':>14} {'final fit':>10}")
