@@ -8,15 +8,26 @@ use std::time::Instant;
 
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::{
-    DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
+    DefaultSettings, DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
 };
 
 use super::outcome::user_objective;
 use super::{group_name, group_names, Backend, Outcome, Settings, SolveError, Status};
 use crate::conic::{Cone, ConicProblem, Csc};
 
-/// Solves `p` with Clarabel.
+/// Solves `p` with a fresh Clarabel solver.
 pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveError> {
+    let cones = cones(p)?;
+    let start = Instant::now();
+    let mut solver = build(p, &cones, settings(s, false)?)?;
+    let finished = run(&mut solver);
+    let solve_seconds = start.elapsed().as_secs_f64();
+    Ok(outcome(p, s, finished.then_some(&solver), solve_seconds))
+}
+
+/// `p`'s cones in Clarabel's terms; errors for integer variables and for PSD cones in a build
+/// without the `sdp` feature.
+pub(super) fn cones(p: &ConicProblem) -> Result<Vec<SupportedConeT<f64>>, SolveError> {
     let integers: Vec<&str> = p
         .vars
         .iter()
@@ -29,39 +40,61 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
             first: first.to_string(),
         });
     }
-    let cones = p
-        .cones
+    p.cones
         .iter()
         .map(clarabel_cone)
         .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| psd_error(p))?;
+        .ok_or_else(|| psd_error(p))
+}
 
-    let settings = DefaultSettingsBuilder::default()
-        .max_iter(s.max_iter)
+/// Clarabel's settings for `s`. `updatable` turns off everything that changes the problem's
+/// structure (presolve, zero dropping, chordal decomposition), so the data can be updated later.
+pub(super) fn settings(s: &Settings, updatable: bool) -> Result<DefaultSettings<f64>, SolveError> {
+    let mut b = DefaultSettingsBuilder::default();
+    b.max_iter(s.max_iter)
         .time_limit(s.time_limit.unwrap_or(f64::INFINITY))
         .tol_gap_abs(s.tol_gap_abs)
         .tol_gap_rel(s.tol_gap_rel)
         .tol_feas(s.tol_feas)
-        .verbose(s.verbose)
-        .build()
-        .map_err(|e| SolveError::Rejected(e.to_string()))?;
+        .verbose(s.verbose);
+    if updatable {
+        b.presolve_enable(false).input_sparse_dropzeros(false);
+        #[cfg(feature = "sdp")]
+        b.chordal_decomposition_enable(false);
+    }
+    b.build().map_err(|e| SolveError::Rejected(e.to_string()))
+}
 
-    let start = Instant::now();
-    let mut solver = DefaultSolver::new(&csc(&p.p), &p.q, &csc(&p.a), &p.b, &cones, settings)
-        .map_err(|e| SolveError::Rejected(e.to_string()))?;
+/// A Clarabel solver for `p`, not yet run.
+pub(super) fn build(
+    p: &ConicProblem,
+    cones: &[SupportedConeT<f64>],
+    settings: DefaultSettings<f64>,
+) -> Result<DefaultSolver<f64>, SolveError> {
+    DefaultSolver::new(&csc(&p.p), &p.q, &csc(&p.a), &p.b, cones, settings)
+        .map_err(|e| SolveError::Rejected(e.to_string()))
+}
+
+/// Runs `solver`; false when Clarabel panicked, after which the solver must not be used again.
+pub(super) fn run(solver: &mut DefaultSolver<f64>) -> bool {
     // Clarabel asserts on some internal numerical failures; report those as numerical trouble
     // instead of aborting the compiler.
-    let finished = catch_unwind(AssertUnwindSafe(|| {
-        solver.solve();
-        solver
-    }));
-    let solve_seconds = start.elapsed().as_secs_f64();
-    let Ok(solver) = finished else {
+    catch_unwind(AssertUnwindSafe(|| solver.solve())).is_ok()
+}
+
+/// The outcome of a run of `solver` on `p`; `None` when the run panicked.
+pub(super) fn outcome(
+    p: &ConicProblem,
+    s: &Settings,
+    solver: Option<&DefaultSolver<f64>>,
+    solve_seconds: f64,
+) -> Outcome {
+    let Some(solver) = solver else {
         let mut out =
             Outcome::without_solution(Status::NumericalError, Backend::Clarabel, solve_seconds);
         out.notes
             .push("Clarabel stopped on an internal error".into());
-        return Ok(out);
+        return out;
     };
     let sol = &solver.solution;
 
@@ -102,7 +135,7 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
     } else {
         Vec::new()
     };
-    Ok(Outcome {
+    Outcome {
         status,
         backend: Backend::Clarabel,
         objective: x.as_deref().map(|x| user_objective(p, x)),
@@ -114,7 +147,7 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
         infeasible_groups: group_names(p, &infeasible_blocks),
         infeasible_blocks,
         notes,
-    })
+    }
 }
 
 fn csc(m: &Csc) -> CscMatrix<f64> {

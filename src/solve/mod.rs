@@ -7,17 +7,20 @@
 //! takes LPs and MILPs (zero and nonnegative cones, linear objective, integer variables).
 //! [`choose_backend`] picks microlp when there are integer variables and Clarabel otherwise.
 //! Problems a back end cannot attempt at all are [`SolveError`]s; everything a solver says after
-//! trying is a [`Status`].
+//! trying is a [`Status`]. A [`Session`] solves a series of problems of one structure with one
+//! kept Clarabel solver.
 
 mod certificate;
 mod clarabel;
 mod error;
 mod milp;
 mod outcome;
+mod session;
 mod settings;
 
 pub use error::SolveError;
 pub use outcome::{Outcome, Status};
+pub use session::Session;
 pub use settings::Settings;
 
 use crate::conic::{ConicProblem, ConicVar, Csc};
