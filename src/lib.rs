@@ -31,6 +31,7 @@ pub mod model;
 pub mod nn;
 pub mod output;
 pub mod plot;
+pub mod progress;
 pub mod sema;
 pub mod solve;
 pub mod syntax;
