@@ -30,6 +30,8 @@ pub mod lower;
 pub mod model;
 pub mod nn;
 pub mod output;
+pub mod plot;
+pub mod progress;
 pub mod sema;
 pub mod solve;
 pub mod syntax;
