@@ -351,7 +351,7 @@ def run_cnnc(cnnc, model, start_spec, iterations, tol, lam, seed, tmpdir, label,
     text = model.read_text()
     line = (f"method rank_lifting(lambda = {lam:g}, iterations = {iterations}, "
             f"tolerance = {tol:g}, start = {start_spec}, seed = {seed}, form = {form})")
-    new, count = re.subn(r"^method .*$", line, text, flags=re.M)
+    new, count = re.subn(r"^method [^)]*\)", line, text, flags=re.M)
     if count != 1:
         sys.exit(f"{model}: expected one method line, found {count}")
     tmp_model = model.parent / f".cvxpy_rank_lifting_{os.getpid()}_{label}.cnn"

@@ -42,6 +42,10 @@ enum Command {
         /// Print the report as one JSON object instead of text.
         #[arg(long, value_enum)]
         report: Option<ReportFormat>,
+        /// Draw the violations per iteration of a sequential method (rank lifting) on a log
+        /// scale, as SVG, into this file.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
     },
     /// Apply trained weights to the model's data: predictions (CSV) and metrics.
     Eval {
@@ -228,8 +232,15 @@ fn run() -> ExitCode {
             input,
             method,
             report,
+            plot,
             ..
-        } => train(&input, method.as_deref(), out, report),
+        } => match plot.as_deref().map(Output::check).transpose() {
+            Ok(plot) => train(&input, method.as_deref(), out, report, plot.as_ref()),
+            Err(e) => {
+                let _ = self::report(&SourceMap::new(), &[e.to_diagnostic("E0002", "plot file")]);
+                return ExitCode::from(2);
+            }
+        },
         Command::Compile {
             input,
             emit,
@@ -373,6 +384,7 @@ fn train(
     method: Option<&str>,
     output: Option<&Output>,
     format: Option<ReportFormat>,
+    plot: Option<&Output>,
 ) -> Result<(), Failed> {
     use cnnc::driver::{self, TrainError};
     let (sources, _, model) = frontend(input)?;
@@ -381,7 +393,22 @@ fn train(
         Ok(m) => m,
         Err(d) => return Err(fail(sources, d)),
     };
-    let trained = match driver::train(&model, &sources, method) {
+    // One line per pass of a sequential method, on a terminal only and never with JSON.
+    let passes = match method.get("iterations") {
+        Some(cnnc::model::OptionValue::Number(n)) => *n as usize,
+        _ => 1,
+    };
+    let progress = cnnc::progress::Progress::new(
+        passes > 1
+            && cnnc::progress::Progress::enabled_for_stderr(format == Some(ReportFormat::Json)),
+        passes,
+        cnnc::sema::options::method_name(method.kind),
+    );
+    let result = driver::train::train_with(&model, &sources, method, &mut |it| {
+        progress.iteration(it.iteration, it.objective, it.violation, it.fit)
+    });
+    progress.finish();
+    let trained = match result {
         Ok(t) => t,
         Err(TrainError::Invalid(d)) => return Err(fail(sources, d)),
         Err(TrainError::NotSolved(outcome, problem)) => {
@@ -402,6 +429,9 @@ fn train(
         Ok(r) => r,
         Err(d) => return Err(fail(sources, d)),
     };
+    if let Some(plot) = plot {
+        write_plot(plot, &input.file, &report)?;
+    }
     if let Some(out) = output {
         let weights = cnnc::nn::weights::WeightsFile::from_network(
             &trained.model,
@@ -424,6 +454,54 @@ fn train(
             }
         }
     }
+}
+
+/// `--plot`: the violations per iteration (and the fit) on a log scale.
+fn write_plot(out: &Output, model: &Path, r: &cnnc::driver::report::Report) -> Result<(), Failed> {
+    use cnnc::plot::{log_plot_svg, Series};
+    let failed = |d: Diagnostic| Failed(SourceMap::new(), vec![d]);
+    let sequential = r.stop_reason.as_deref().is_some_and(|s| s != "single pass");
+    let Some(first) = r.iterations.first().filter(|_| sequential) else {
+        return Err(failed(
+            Diagnostic::error(
+                "E1110",
+                format!("nothing to plot: method `{}` does not iterate", r.method),
+            )
+            .with_help("`--plot` draws the passes of a sequential method such as `rank_lifting`"),
+        ));
+    };
+    let mut series: Vec<Series> = first
+        .details
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| name != "nuclear_norms")
+        .map(|(k, (name, _))| Series {
+            name: format!("{name} violation"),
+            values: r.iterations.iter().map(|i| i.details[k].1).collect(),
+        })
+        .collect();
+    if r.iterations.iter().any(|i| i.fit.is_some()) {
+        series.push(Series {
+            name: "fit (relative)".into(),
+            values: r
+                .iterations
+                .iter()
+                .map(|i| i.fit.unwrap_or(f64::NAN))
+                .collect(),
+        });
+    }
+    let title = format!("{} on {}", r.method, model.display());
+    let plot = log_plot_svg(&title, "violation", &series).map_err(|e| {
+        failed(Diagnostic::error(
+            "E1110",
+            format!("cannot draw the plot: {e}"),
+        ))
+    })?;
+    for left in &plot.left_out {
+        eprint(&format!("warning: {left}\n"))?;
+    }
+    out.write(plot.svg.as_bytes())
+        .map_err(|e| failed(e.to_diagnostic("E0002", "plot file")))
 }
 
 fn eval(input: &Input, weights: &Path, output: Option<&Output>) -> Result<(), Failed> {

@@ -48,6 +48,7 @@ fn problem(
             .iter()
             .map(|(_, label)| Origin {
                 stage: "test",
+                lowering: "",
                 label: label.to_string(),
                 span: None,
             })

@@ -285,6 +285,10 @@ pub struct Program {
     pub objective: Option<Objective>,
     /// Constraints.
     pub constraints: Vec<Constraint>,
+    /// Keep coefficients that are exactly 0 in the assembled `A` (structural zeros): a
+    /// sequential lowering whose numbers change between passes keeps one sparsity pattern, so
+    /// the solver can be updated in place ([`crate::solve::Session`]).
+    pub keep_zeros: bool,
 }
 
 impl Program {

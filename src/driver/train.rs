@@ -89,7 +89,8 @@ pub struct Iteration {
     pub solver_seconds: f64,
     /// Seconds outside it: building and canonicalizing before, recovering and measuring after.
     pub other_seconds: f64,
-    /// Whether the solver kept its structure from the previous pass (never yet).
+    /// Whether the solver kept its structure from the previous pass and only took new
+    /// numbers ([`solve::Session`]).
     pub reused: bool,
 }
 
@@ -283,12 +284,22 @@ pub fn method_or_default(model: &Model, name: &str) -> Result<Method, Vec<Diagno
 /// Trains `model` with `method`: Adam directly, every other method through its lowering
 /// ([`super::stages::lowering`]).
 pub fn train(model: &Model, sources: &SourceMap, method: &Method) -> Result<Trained, TrainError> {
+    train_with(model, sources, method, &mut |_| {})
+}
+
+/// [`train`], calling `on_pass` after every pass of a lowered method's loop (a progress line).
+pub fn train_with(
+    model: &Model,
+    sources: &SourceMap,
+    method: &Method,
+    on_pass: &mut dyn FnMut(&Iteration),
+) -> Result<Trained, TrainError> {
     if method.kind == MethodKind::Adam {
         return train_adam(model, method);
     }
     let t0 = Instant::now();
     match super::stages::lowering(model, sources, method)? {
-        Some(l) => train_lowered(model, method.kind, l, t0),
+        Some(l) => train_lowered(model, method.kind, l, t0, on_pass),
         None => Err(TrainError::Invalid(vec![method.label(Diagnostic::error(
             "E1102",
             format!("method `{}` cannot train yet in this version of cnnc", method_name(method.kind)),
@@ -314,9 +325,14 @@ fn train_lowered(
     kind: MethodKind,
     mut l: Box<dyn Lowering>,
     t0: Instant,
+    on_pass: &mut dyn FnMut(&Iteration),
 ) -> Result<Trained, TrainError> {
     let settings = Settings::from_options(&model.solver.options);
     let backend = Backend::from_name(&model.solver.name).unwrap_or(Backend::Clarabel);
+    // A sequential method keeps the solver between passes; a single pass solves as usual.
+    let mut session = l
+        .sequential()
+        .then(|| solve::Session::new(backend, settings.clone()));
     let mut iterations: Vec<Iteration> = Vec::new();
     // Time outside the solver counts from the start of the lowering (first pass) or of the
     // previous pass's update.
@@ -326,8 +342,11 @@ fn train_lowered(
         let (problem, map) = canonicalize(&l.translation().program)?;
         let before = start.elapsed().as_secs_f64();
         compile_seconds += before;
-        let outcome = solve::solve(&problem, backend, &settings)
-            .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
+        let (outcome, reused) = match session.as_mut() {
+            Some(session) => session.solve(&problem),
+            None => solve::solve(&problem, backend, &settings).map(|o| (o, false)),
+        }
+        .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
         let Some(x) = outcome.x.clone().filter(|_| outcome.status.is_solved()) else {
             return Err(TrainError::NotSolved(Box::new(outcome), Box::new(problem)));
         };
@@ -346,8 +365,9 @@ fn train_lowered(
                 .unwrap_or_default(),
             solver_seconds: outcome.solve_seconds,
             other_seconds: before + after.elapsed().as_secs_f64(),
-            reused: false,
+            reused,
         });
+        on_pass(iterations.last().expect("just pushed"));
         let update = Instant::now();
         if let Next::Stop(reason) = l.next(&recovered, measure.as_ref(), outcome.objective)? {
             let pass = Pass {

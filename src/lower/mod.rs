@@ -6,8 +6,8 @@
 //! ([`crate::driver::stages::lowering()`]) picks one per method in a single `match`, and its
 //! training loop ([`crate::driver::train()`]) runs build → canonicalize → solve → recover →
 //! measure → [`Lowering::next`] (stop, or update the parameters and go again); the pattern
-//! method stops after one pass. Solver reuse across passes is not there yet (every pass
-//! records `reused: false`).
+//! method stops after one pass; a sequential method ([`Lowering::sequential`], rank lifting)
+//! goes on, keeping Clarabel's solver when only numbers change.
 
 pub mod complementarity;
 pub mod direct;
@@ -154,6 +154,12 @@ pub enum Next {
 pub trait Lowering {
     /// The method's name: `--emit lowering` headers, snapshots, reports.
     fn name(&self) -> &'static str;
+
+    /// Whether the method solves a sequence of programs of one structure (then the training
+    /// loop keeps the solver and updates its numbers, [`crate::solve::Session`]).
+    fn sequential(&self) -> bool {
+        false
+    }
 
     /// How the answer relates to the model.
     fn exactness(&self) -> Exactness;

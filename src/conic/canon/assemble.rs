@@ -5,7 +5,8 @@
 //!
 //! Rows are visited in order, so each column receives its entries with non-decreasing row
 //! indices; repeated `(row, column)` pairs are adjacent there and summed, and entries that cancel
-//! to zero are dropped — the same result as [`crate::conic::Triplets::into_csc`].
+//! to zero are dropped — the same result as [`crate::conic::Triplets::into_csc`] — unless
+//! `keep_zeros` asks for every written position to stay (structural zeros).
 
 use crate::conic::Csc;
 
@@ -20,14 +21,19 @@ const PARALLEL_NNZ: usize = 1 << 20;
 /// Builds the `m×n` matrix of the rows that `rows` visits. Large matrices are filled by up to
 /// four threads, each owning a range of columns with about the same number of entries (each
 /// walks every row and keeps the entries of its columns).
-pub(super) fn rows_to_csc(m: usize, n: usize, rows: impl Fn(EachRow<'_>) + Sync) -> Csc {
+pub(super) fn rows_to_csc(
+    m: usize,
+    n: usize,
+    keep_zeros: bool,
+    rows: impl Fn(EachRow<'_>) + Sync,
+) -> Csc {
     let count = column_starts(n, &rows);
     let threads = if count[n] < PARALLEL_NNZ {
         1
     } else {
         std::thread::available_parallelism().map_or(1, |t| t.get().min(4))
     };
-    fill_columns(m, n, &rows, count, threads)
+    fill_columns(m, n, &rows, count, threads, keep_zeros)
 }
 
 /// Where each column's entries start (`n + 1` values, the last one the number of entries).
@@ -51,6 +57,7 @@ fn fill_columns(
     rows: &(impl Fn(EachRow<'_>) + Sync),
     count: Vec<usize>,
     threads: usize,
+    keep_zeros: bool,
 ) -> Csc {
     let total = count[n];
     let mut rowval = vec![0usize; total];
@@ -75,7 +82,7 @@ fn fill_columns(
     let (next, slack): (Vec<Vec<usize>>, Vec<bool>) = std::thread::scope(|s| {
         let handles: Vec<_> = ranges
             .into_iter()
-            .map(|(cols, r, z)| s.spawn(move || fill(rows_ref, count_ref, cols, r, z)))
+            .map(|(cols, r, z)| s.spawn(move || fill(rows_ref, count_ref, cols, r, z, keep_zeros)))
             .collect();
         handles
             .into_iter()
@@ -98,7 +105,7 @@ fn fill_columns(
     let mut w = 0;
     for j in 0..n {
         for k in count[j]..next[j] {
-            if nzval[k] != 0.0 {
+            if keep_zeros || nzval[k] != 0.0 {
                 rowval[w] = rowval[k];
                 nzval[w] = nzval[k];
                 w += 1;
@@ -128,6 +135,7 @@ fn fill(
     cols: std::ops::Range<usize>,
     rowval: &mut [usize],
     nzval: &mut [f64],
+    keep_zeros: bool,
 ) -> (Vec<usize>, bool) {
     let (lo, base) = (cols.start, count[cols.start]);
     let mut next = count[cols.clone()].to_vec();
@@ -147,7 +155,7 @@ fn fill(
                 rowval[pos] = r;
                 nzval[pos] = v;
                 next[c - lo] += 1;
-                slack |= v == 0.0;
+                slack |= v == 0.0 && !keep_zeros;
             }
         }
     });
@@ -175,11 +183,11 @@ mod tests {
             }
         }
         let expected = t.into_csc();
-        assert_eq!(rows_to_csc(m, n, rows), expected);
+        assert_eq!(rows_to_csc(m, n, false, rows), expected);
         for threads in 2..=4 {
             let count = column_starts(n, &rows);
             assert_eq!(
-                fill_columns(m, n, &rows, count, threads),
+                fill_columns(m, n, &rows, count, threads, false),
                 expected,
                 "{threads} threads"
             );
@@ -201,9 +209,23 @@ mod tests {
         // No repeats and no zeros: the counts are the column starts as they are.
         let a = check(3, 3, &[0, 2, 3, 4], &[0, 2, 1, 2], &[1.0, 2.0, 3.0, 4.0]);
         assert_eq!(a.colptr, vec![0, 1, 2, 4]);
-        // An explicit zero alone is dropped too.
-        let a = check(2, 2, &[0, 2, 3], &[0, 1, 1], &[1.0, 0.0, 4.0]);
+        // An explicit zero alone is dropped too, unless structural zeros are kept: then every
+        // written position stays, merged duplicates still summed.
+        let (row_ptr, cols, vals) = ([0, 2, 3], [0, 1, 1], [1.0, 0.0, 4.0]);
+        let a = check(2, 2, &row_ptr, &cols, &vals);
         assert_eq!(a.colptr, vec![0, 1, 2]);
+        let rows = |f: EachRow<'_>| {
+            for r in 0..2 {
+                let t = row_ptr[r]..row_ptr[r + 1];
+                f(r, &cols[t.clone()], &vals[t], 1.0);
+            }
+        };
+        for threads in 1..=3 {
+            let kept = fill_columns(2, 2, &rows, column_starts(2, &rows), threads, true);
+            assert_eq!(kept.colptr, vec![0, 1, 3], "{threads} threads");
+            assert_eq!(kept.rowval, vec![0, 0, 1]);
+            assert_eq!(kept.nzval, vec![1.0, 0.0, 4.0]);
+        }
     }
 
     #[test]

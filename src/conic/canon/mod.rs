@@ -129,7 +129,7 @@ pub fn canonicalize(prog: &Program) -> Result<(ConicProblem, ColumnMap), Vec<Dia
         prog.objective.as_ref().map(|o| o.sense),
         Some(Sense::Maximize)
     );
-    Ok((b.finish(maximize), map))
+    Ok((b.finish(maximize, prog.keep_zeros), map))
 }
 
 /// An origin with this stage and, if given, a more precise span.
@@ -227,19 +227,27 @@ impl<'p> Builder<'p> {
 
     /// Adds the block `s ∈ cone` for an affine `s` (entries in order).
     pub(crate) fn cone(&mut self, cone: Cone, s: &Affine, origin: Origin) {
-        if s.is_empty() {
-            return;
-        }
-        debug_assert_eq!(cone.dim(), s.len());
+        self.cone_of_parts(cone, &[s], origin);
+    }
+
+    /// Adds the block `(parts₀; parts₁; …) ∈ cone`, the entries of each part in order, without
+    /// stacking them first.
+    fn cone_of_parts(&mut self, cone: Cone, parts: &[&Affine], origin: Origin) {
         let first = self.row_ptr.len() - 1;
-        for k in 0..s.len() {
-            let (vars, coefs, c0) = s.entry(k);
-            self.row_col.extend_from_slice(vars);
-            self.row_val.extend(coefs.iter().map(|c| -c));
-            self.row_ptr.push(self.row_col.len());
-            self.b.push(c0);
+        for s in parts {
+            for k in 0..s.len() {
+                let (vars, coefs, c0) = s.entry(k);
+                self.row_col.extend_from_slice(vars);
+                self.row_val.extend(coefs.iter().map(|c| -c));
+                self.row_ptr.push(self.row_col.len());
+                self.b.push(c0);
+            }
         }
         let last = self.row_ptr.len() - 1;
+        if last == first {
+            return;
+        }
+        debug_assert_eq!(cone.dim(), last - first);
         match self.blocks.last_mut() {
             Some(RowBlock::Buffer(run)) if run.end == first => run.end = last,
             _ => self.blocks.push(RowBlock::Buffer(first..last)),
@@ -504,6 +512,25 @@ impl<'p> Builder<'p> {
                 let s = self.expr(r, o)?.sub(&lhs).map_err(&err)?;
                 self.cone(Cone::Nonneg(s.len()), &s, at(o, "canon:le", None));
             }
+            // Both sides leaves (a lowering's many small cones): rows written in place.
+            ConstraintKind::Soc {
+                t:
+                    Expr {
+                        node: Node::Affine(t),
+                        ..
+                    },
+                x:
+                    Expr {
+                        node: Node::Affine(x),
+                        ..
+                    },
+            } if t.len() == 1 => {
+                self.cone_of_parts(
+                    Cone::SecondOrder(1 + x.len()),
+                    &[t, x],
+                    at(o, "canon:soc", None),
+                );
+            }
             ConstraintKind::Soc { t, x } => {
                 let t = self.expr(t, o)?;
                 let x = self.expr(x, o)?;
@@ -542,10 +569,10 @@ impl<'p> Builder<'p> {
         Ok(())
     }
 
-    fn finish(self, maximize: bool) -> ConicProblem {
+    fn finish(self, maximize: bool, keep_zeros: bool) -> ConicProblem {
         let n = self.vars.len();
         let m = self.b.len();
-        let a = assemble::rows_to_csc(m, n, |f| self.each_row(f));
+        let a = assemble::rows_to_csc(m, n, keep_zeros, |f| self.each_row(f));
         // The row buffers are not needed any more: free them before `P` is built.
         drop((self.blocks, self.row_ptr, self.row_col, self.row_val));
         let mut p = Triplets::new(n, n);

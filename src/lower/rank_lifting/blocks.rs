@@ -22,20 +22,40 @@ pub(super) fn col(prog: &Program, v: crate::convex::VarId, r: usize, c: usize) -
     b.offset + r + c * b.rows
 }
 
-/// `‖(u, v)‖₂ ≤ t` for affine scalars given as term lists with constants.
-fn soc(t: usize, u: (&[(usize, f64)], f64), v: (&[(usize, f64)], f64)) -> Constraint {
-    let x = Affine::from_fn(2, 1, |e, terms| {
-        let (list, c) = if e == 0 { u } else { v };
-        for &(j, a) in list {
-            terms.push(j, a);
+/// `‖(σ_s·s + 1, q + σ_r·r)‖₂ ≤ t` with the constants added; each of `q, r, s` is a term list.
+#[allow(clippy::too_many_arguments)]
+fn soc(
+    t: usize,
+    q: &[(usize, f64)],
+    qc: f64,
+    r: &[(usize, f64)],
+    rc: f64,
+    s: &[(usize, f64)],
+    sc: f64,
+    sign: f64,
+) -> Constraint {
+    let x = Affine::from_fn_with_capacity(2, 1, s.len() + q.len() + r.len(), |e, terms| {
+        if e == 0 {
+            for &(j, a) in s {
+                terms.push(j, sign * a);
+            }
+            1.0 + sign * sc
+        } else {
+            for &(j, a) in q {
+                terms.push(j, a);
+            }
+            for &(j, a) in r {
+                terms.push(j, -sign * a);
+            }
+            qc - sign * rc
         }
-        c
     });
     Constraint::soc(Affine::columns(t, 1, 1).into(), x.into())
 }
 
 /// The two cones of a 2×2 block `[[1, q], [r, s]]` with epigraph column `t`:
 /// `t ≥ ‖(1 + s, q − r)‖`, `t ≥ ‖(1 − s, q + r)‖`. Each of `q, r, s` is `(terms, constant)`.
+#[allow(clippy::too_many_arguments)]
 fn block(
     out: &mut Vec<Constraint>,
     t: usize,
@@ -47,13 +67,9 @@ fn block(
     sc: f64,
     label: &str,
 ) {
-    let neg = |l: &[(usize, f64)]| l.iter().map(|&(j, a)| (j, -a)).collect::<Vec<_>>();
-    let cat = |a: &[(usize, f64)], b: &[(usize, f64)]| [a, b].concat();
-    let s_neg = neg(s);
-    let q_minus_r = cat(q, &neg(r));
-    let q_plus_r = cat(q, r);
-    out.push(soc(t, (s, 1.0 + sc), (&q_minus_r, qc - rc)).with_label(label));
-    out.push(soc(t, (&s_neg, 1.0 - sc), (&q_plus_r, qc + rc)).with_label(label));
+    for sign in [1.0, -1.0] {
+        out.push(soc(t, q, qc, r, rc, s, sc, sign).with_label(label));
+    }
 }
 
 /// The cone constraints (element-wise form and complementarity) and the nuclear-norm terms

@@ -295,6 +295,7 @@ impl RankLifting {
     /// The program for the current parameters: the base plus the blocks, objective scaled by λ.
     fn rebuild(&mut self) {
         let mut t = self.base.clone();
+        t.program.keep_zeros = true;
         let (cons, norms) =
             blocks::build(&t.program, &self.lifted, &self.params, self.options.form);
         for c in cons {
@@ -608,6 +609,10 @@ impl from_model::Lowering for Hook<'_> {
 impl Lowering for RankLifting {
     fn name(&self) -> &'static str {
         STAGE
+    }
+
+    fn sequential(&self) -> bool {
+        true
     }
 
     fn exactness(&self) -> Exactness {
