@@ -1,24 +1,28 @@
 //! cnnc: a compiler for `.cnn` models — neural-network training with hard constraints,
 //! lowered to conic programs.
 //!
-//! The stages, each arrow named by the folder (module) that does it:
+//! The stages, each arrow named by the folder (module) that does it and the public function
+//! that runs it:
 //!
 //! ```text
-//! .cnn text ──syntax──▶ AST ──sema──▶ model IR (model)
-//!      ──lower (the method's Lowering)──▶ convex program (convex)
-//!      ──conic::canon──▶ conic IR (conic) ──solve──▶ solution
-//!      ──lower (Lowering::recover, measure)──▶ model values ──nn──▶ trained weights, metrics
+//! .cnn text ──syntax, sema: frontend()──▶ model IR (model)
+//!      ──lower: lower()──▶ the method's Lowering, holding its convex program (convex)
+//!      ──conic::canon: canonicalize()──▶ conic IR (conic)
+//!      ──solve: solve() (or solve::Session, reused between passes)──▶ solution
+//!      ──lower: Lowering::recover, measure, next──▶ model values (or another pass)
+//!      ──nn: driver::report()──▶ trained weights, metrics
 //! ```
-//!
-//! [`frontend`] runs the first two arrows (with the standard library loaded);
-//! [`driver::stages::lowering()`] picks a method's [`lower::Lowering`] and [`driver::train()`] runs
-//! the rest. Every stage's output can be printed with `cnnc compile --emit <stage>` (the
-//! method's own stage with `--emit lowering`).
+//! [`train()`] runs every arrow after the front end, looping while the lowering asks for
+//! another pass. Inside `lower/`, one folder or file per rewriting: `patterns/` (Pilanci–Ergen,
+//! one pass), `complementarity.rs` (the ReLU network as bilinear equalities) feeding
+//! `rank_lifting/` (nuclear norms, sequential), `direct.rs` (a model without a network). Every
+//! stage's output can be printed with `cnnc compile --emit <stage>` (the method's own stage
+//! with `--emit lowering`, a sub-stage by its name, e.g. `--emit complementarity`).
 //!
 //! Adding a training method is new files under `src/lower/` implementing
 //! [`lower::Lowering`], one match arm in [`driver::stages::lowering()`], its snapshots
-//! (`tests/stages.rs` names the lowering stage's snapshot after the method) and its rows in
-//! `docs/ERRORS.md`.
+//! (`tests/stages.rs` names the lowering stage's snapshot after the method, and each sub-stage
+//! after itself) and its rows in `docs/ERRORS.md`.
 #![warn(missing_docs)]
 
 pub mod budget;
@@ -39,6 +43,20 @@ pub mod syntax;
 use std::path::Path;
 
 use diag::{Diagnostic, SourceId, SourceMap};
+
+pub use conic::canon::canonicalize;
+pub use driver::train;
+pub use solve::solve;
+
+/// The lowering of `model` with `method` (which need not be declared), or `None` for a method
+/// without one (a gradient method, or one not available yet).
+pub fn lower(
+    model: &model::Model,
+    sources: &SourceMap,
+    method: &model::Method,
+) -> Result<Option<Box<dyn lower::Lowering>>, Vec<Diagnostic>> {
+    driver::stages::lowering(model, sources, method)
+}
 
 /// Reads a model file into the source map, under the name it was given by. A UTF-8 byte-order
 /// mark (which some Windows editors write) is dropped, so spans count from the first character.

@@ -288,7 +288,7 @@ fn iterations_table(s: &mut String, its: &[super::train::Iteration]) {
             it.objective.map_or("-".to_string(), |o| format!("{o:.8}"))
         );
         for (_, v) in &it.details {
-            let _ = write!(line, "  {:>15}", format!("{v:.6e}"));
+            let _ = write!(line, "  {:>15}", num(*v));
         }
         let _ = write!(
             line,
