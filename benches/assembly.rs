@@ -1,18 +1,26 @@
-//! Canonicalization and assembly throughput on a pattern-like group lasso (Pilanci & Ergen 2020; docs/PATTERNS.md):
+//! Lowering, canonicalization and assembly throughput on the program `method patterns` really
+//! emits (Pilanci & Ergen 2020; docs/PATTERNS.md) for a two-layer ReLU regression:
 //!
 //! ```text
-//! min ½‖Σᵢ DᵢX(vᵢ − wᵢ) − y‖² + β Σᵢ (‖vᵢ‖₂ + ‖wᵢ‖₂)   s.t.  (2Dᵢ − I)X vᵢ ≥ 0, (2Dᵢ − I)X wᵢ ≥ 0
+//! min ½‖ŷ − y‖² + β Σᵢ (‖vᵢ‖₂ + ‖wᵢ‖₂)   s.t.  ŷ = Σᵢ DᵢX(vᵢ − wᵢ),  (2Dᵢ − I)X vᵢ ≥ 0,  (2Dᵢ − I)X wᵢ ≥ 0
 //! ```
-//! with random data (n = 400, d = 10) and P sampled patterns `Dᵢ = diag(1[X gᵢ ≥ 0])`; `DᵢX` is
-//! a row mask of `X`, never an n×n matrix. Prints, per size, the time to build the program, the
-//! time to canonicalize and assemble it (DCP check, cones, triplets → CSC), non-zeros per second
-//! and the peak resident memory so far (VmHWM). Run:
+//! Random data (n = 400, d = 10, xorshift64* normals, one seed) is written as a CSV file next to
+//! a `.cnn` model (`bias = column`, so X has 11 columns; `weight_decay(net, 0.001)`, so β = 1e-3)
+//! in a temporary directory; per pattern count P (the draws of `enumeration = sampled`) it times
+//! the front end (`read_model` + `frontend`: parse, check, CSV), the lowering (pattern sampling
+//! and the program build) and `canonicalize` (DCP check, cones, triplets → CSC), and prints the
+//! distinct patterns found, the conic sizes, non-zeros per second of canonicalization and the
+//! peak resident memory so far (VmHWM). Run:
 //! `cargo bench --bench assembly` (or `-- 50 500` for chosen pattern counts).
 
+use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Instant;
 
 use cnnc::conic::canon::canonicalize;
-use cnnc::convex::{csc_from_dense, Affine, Constraint, Expr, Program, VarSpec};
+use cnnc::diag::{render, Diagnostic, SourceMap};
+use cnnc::lower::patterns::lowering::lower;
+use cnnc::sema::Overrides;
 
 /// xorshift64* with Box–Muller normals: reproducible data without a dependency.
 struct Rng(u64);
@@ -38,54 +46,36 @@ fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-fn group_lasso(n: usize, d: usize, patterns: usize, rng: &mut Rng) -> Program {
+/// Writes `n` rows of `d` standard normal features `x1..xd` and a normal target `y`.
+fn write_csv(path: &Path, n: usize, d: usize, rng: &mut Rng) {
     let x: Vec<f64> = (0..n * d).map(|_| rng.normal()).collect(); // column-major n×d
     let y: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
-    let beta = 1e-3;
-    let mut prog = Program::new();
-    let mut fit_parts = Vec::with_capacity(patterns);
-    let mut penalty = Vec::with_capacity(2 * patterns);
-    for i in 0..patterns {
-        let g: Vec<f64> = (0..d).map(|_| rng.normal()).collect();
-        let mask: Vec<bool> = (0..n)
-            .map(|r| (0..d).map(|j| x[r + j * n] * g[j]).sum::<f64>() >= 0.0)
-            .collect();
-        // DᵢX (rows outside the pattern zeroed) and (2Dᵢ − I)X (rows outside negated).
-        let dx: Vec<f64> = (0..n * d)
-            .map(|k| if mask[k % n] { x[k] } else { 0.0 })
-            .collect();
-        let sx: Vec<f64> = (0..n * d)
-            .map(|k| if mask[k % n] { x[k] } else { -x[k] })
-            .collect();
-        let (dx, sx) = (csc_from_dense(n, d, &dx), csc_from_dense(n, d, &sx));
-        let v = prog.add_var(VarSpec::new(format!("v{i}"), d, 1));
-        let w = prog.add_var(VarSpec::new(format!("w{i}"), d, 1));
-        let (va, wa) = (prog.var(v), prog.var(w));
-        fit_parts.push(
-            va.sub(&wa)
-                .and_then(|u| u.left_mul(&dx))
-                .expect("shapes agree"),
-        );
-        for u in [&va, &wa] {
-            let cone = Expr::from(u.left_mul(&sx).expect("shapes agree"));
-            prog.constrain(
-                Constraint::ge(cone, Expr::scalar(0.0)).with_label(format!("pattern{i}")),
-            );
-            penalty.push(Expr::from(u.clone()).norm2());
+    let mut csv: String = (1..=d).map(|j| format!("x{j},")).collect();
+    csv.push_str("y\n");
+    for r in 0..n {
+        for j in 0..d {
+            let _ = write!(csv, "{},", x[r + j * n]);
         }
+        let _ = writeln!(csv, "{}", y[r]);
     }
-    let y = Affine::constant(n, 1, y).expect("n values");
-    let fit = Affine::add_all(&fit_parts)
-        .and_then(|f| f.sub(&y))
-        .expect("shapes agree");
-    let reg = Expr::linear(cnnc::convex::LinOp::Add, penalty).expect("scalars");
-    let obj = Expr::from(fit)
-        .sum_squares()
-        .scale(0.5)
-        .plus(reg.scale(beta))
-        .expect("scalars");
-    prog.minimize(obj);
-    prog
+    std::fs::write(path, csv).expect("write the data");
+}
+
+/// The model over `data.csv` trained by `p` sampled pattern draws.
+fn model_text(p: usize) -> String {
+    format!(
+        "use losses.{{squared_error}}\n\
+         use regularizers.{{weight_decay}}\n\
+         data train = csv(\"data.csv\", target = y)\n\
+         network net(train) {{ dense(8, relu, bias = column)  dense(1, bias = none) }}\n\
+         minimize squared_error(net(train.x), train.y) + weight_decay(net, 0.001)\n\
+         method patterns(enumeration = sampled, count = {p}, seed = 0)\n"
+    )
+}
+
+fn fail(sources: &SourceMap, stage: &str, d: &[Diagnostic]) -> ! {
+    eprintln!("{stage} failed:\n{}", render(sources, d, false));
+    std::process::exit(1);
 }
 
 fn main() {
@@ -97,38 +87,57 @@ fn main() {
         sizes = vec![50, 150, 500];
     }
     let (n, d) = (400, 10);
-    println!("group lasso, n = {n}, d = {d}; VmHWM is the process peak so far (sizes run in increasing order)");
-    println!(
-        "{:>9} {:>9} {:>9} {:>11} {:>10} {:>10} {:>12} {:>10}",
-        "patterns", "columns", "rows", "nnz(A)+P", "build s", "canon s", "nnz/s", "VmHWM MiB"
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_csv(
+        &dir.path().join("data.csv"),
+        n,
+        d,
+        &mut Rng(0x9E37_79B9_7F4A_7C15),
     );
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    println!("method patterns, n = {n}, d = {d} (+ bias column); VmHWM is the process peak so far (sizes run in increasing order)");
+    println!(
+        "{:>6} {:>9} {:>8} {:>8} {:>11} {:>8} {:>8} {:>8} {:>10} {:>10}",
+        "draws",
+        "patterns",
+        "columns",
+        "rows",
+        "nnz(A)+P",
+        "front s",
+        "lower s",
+        "canon s",
+        "nnz/s",
+        "VmHWM MiB"
+    );
     for p in sizes {
+        let path = dir.path().join(format!("bench{p}.cnn"));
+        std::fs::write(&path, model_text(p)).expect("write the model");
         let t0 = Instant::now();
-        let prog = group_lasso(n, d, p, &mut rng);
-        let build = t0.elapsed().as_secs_f64();
+        let mut sources = SourceMap::new();
+        let src =
+            cnnc::read_model(&mut sources, &path).unwrap_or_else(|e| fail(&sources, "reading", &e));
+        let (_file, model) = cnnc::frontend(&mut sources, src, dir.path(), &Overrides::default())
+            .unwrap_or_else(|e| fail(&sources, "the front end", &e));
+        let front = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
-        let (conic, _map) = match canonicalize(&prog) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!(
-                    "canonicalization failed: {} errors, first {}",
-                    e.len(),
-                    e[0].message
-                );
-                std::process::exit(1);
-            }
-        };
-        let canon = t1.elapsed().as_secs_f64();
-        drop(prog);
+        let lowered = lower(&model, &sources, &model.methods[0])
+            .unwrap_or_else(|e| fail(&sources, "the lowering", &e));
+        let lowering = t1.elapsed().as_secs_f64();
+        let t2 = Instant::now();
+        let (conic, _map) = canonicalize(&lowered.translation.program)
+            .unwrap_or_else(|e| fail(&sources, "canonicalization", &e));
+        let canon = t2.elapsed().as_secs_f64();
+        let found = lowered.patterns.len();
+        drop(lowered);
         let nnz = conic.a.nnz() + conic.p.nnz();
         println!(
-            "{:>9} {:>9} {:>9} {:>11} {:>10.3} {:>10.3} {:>12.3e} {:>10.0}",
+            "{:>6} {:>9} {:>8} {:>8} {:>11} {:>8.3} {:>8.3} {:>8.3} {:>10.3e} {:>10.0}",
             p,
+            found,
             conic.num_vars(),
             conic.num_rows(),
             nnz,
-            build,
+            front,
+            lowering,
             canon,
             nnz as f64 / canon,
             peak_memory_mib().unwrap_or(f64::NAN)
