@@ -103,7 +103,12 @@ fn the_data_error_example_is_the_output() {
 #[test]
 fn the_rank_lifting_excerpt_is_the_output() {
     let out = cnnc(&["train", "examples/seed001_relu332.cnn"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let want = block("and stops once every bilinear equality holds");
     assert_eq!(want.len(), 9);
     assert_in_order(&want, &String::from_utf8_lossy(&out.stdout));
