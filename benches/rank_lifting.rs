@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use cnnc::conic::canon::canonicalize;
 use cnnc::diag::SourceMap;
-use cnnc::lower::{Lowering, Next};
+use cnnc::lower::Next;
 use cnnc::solve::{Backend, Session, Settings};
 
 fn median(v: &mut [f64]) -> f64 {
