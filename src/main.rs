@@ -530,6 +530,9 @@ fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
         methods.to_vec()
     };
     let mut rows = Vec::new();
+    // A method that cannot run on this model gets a row saying so; its diagnostics follow the
+    // table, and the exit status is 1.
+    let mut errors: Vec<Diagnostic> = Vec::new();
     for name in &methods {
         let method = match driver::train::method_or_default(&model, name) {
             Ok(mut m) if m.span.is_none() => {
@@ -542,19 +545,30 @@ fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
             Ok(m) => m,
             Err(d) => return Err(Failed(sources, d)),
         };
+        let mut failed = |d: Vec<Diagnostic>| {
+            let code = d.first().map_or("", |d| d.code);
+            let row = driver::report::Row::failed(name, &format!("not run ({code})"));
+            errors.extend(d);
+            row
+        };
         let row = match driver::train(&model, &sources, &method) {
             Ok(t) => match driver::report(&t) {
                 Ok(r) => driver::report::Row::from_report(&r),
-                Err(d) => return Err(Failed(sources, d)),
+                Err(d) => failed(d),
             },
-            Err(driver::TrainError::Invalid(d)) => return Err(Failed(sources, d)),
+            Err(driver::TrainError::Invalid(d)) => failed(d),
             Err(driver::TrainError::NotSolved(o, _)) => {
                 driver::report::Row::failed(name, o.status.as_str())
             }
         };
         rows.push(row);
     }
-    print(&driver::report::table(&rows))
+    print(&driver::report::table(&rows))?;
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Failed(sources, errors))
+    }
 }
 
 /// `cnnc solve FILE.cbf`: its own exit codes, so it returns one.

@@ -480,3 +480,62 @@ fn the_plots_in_the_docs_are_of_the_runs_they_describe() {
         "{text}"
     );
 }
+
+/// `compare` runs the declared method and adam; adam cannot run a model without an objective,
+/// which its row and the diagnostics after the table say (exit 1), and the other row stands.
+#[test]
+fn compare_reports_a_method_that_cannot_run_and_keeps_the_others() {
+    let out = common::cnnc(&common::root(), &["compare", MODEL]);
+    assert_eq!(out.status.code(), Some(1));
+    let table = String::from_utf8(out.stdout.clone()).expect("utf-8");
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert!(
+        rows[0].starts_with("rank_lifting") && rows[0].contains("optimal"),
+        "{table}"
+    );
+    assert!(
+        rows[1].starts_with("adam") && rows[1].contains("not run (E0820)"),
+        "{table}"
+    );
+    assert!(common::stderr(&out).contains("the model has no objective"));
+}
+
+/// From the second pass on the loop does not build a new program: the lowering writes the new
+/// parameters' numbers into the previous conic form. That form is exactly the
+/// canonicalization of the new program (same pattern, same values, same right-hand side).
+#[test]
+fn the_conic_form_updated_in_place_is_the_new_programs() {
+    use cnnc::lower::Next;
+    let (sources, _, model) =
+        common::frontend(&common::root().join(MODEL)).expect("the example checks");
+    let method = model.methods[0].clone();
+    let mut l = cnnc::lower(&model, &sources, &method)
+        .expect("lowers")
+        .expect("a lowering");
+    let (mut problem, map) = cnnc::canonicalize(&l.translation().program).expect("conic");
+    let settings = cnnc::solve::Settings::from_options(&model.solver.options);
+    for pass in 1..=3 {
+        let outcome =
+            cnnc::solve(&problem, cnnc::solve::Backend::Clarabel, &settings).expect("solves");
+        let x = outcome.x.clone().expect("a solution");
+        let rec = l.recover(&model, &map, &x).expect("recovers");
+        let m = l.measure(outcome.objective, &rec).expect("measures");
+        assert_eq!(
+            l.next(&rec, m.as_ref(), outcome.objective).expect("next"),
+            Next::Again,
+            "pass {pass}"
+        );
+        let (fresh, fresh_map) = cnnc::canonicalize(&l.translation().program).expect("conic");
+        let before = problem.clone();
+        assert!(l.update_conic(&mut problem), "pass {pass}");
+        // The numbers did change, the pattern did not.
+        assert_ne!(problem.a.nzval, before.a.nzval);
+        assert_eq!(problem.a.rowval, before.a.rowval);
+        assert_eq!(fresh_map, map);
+        assert_eq!(problem.a, fresh.a, "pass {pass}");
+        assert_eq!(problem.b, fresh.b, "pass {pass}");
+        assert_eq!(problem.q, fresh.q);
+        assert_eq!(problem.cones, fresh.cones);
+    }
+}

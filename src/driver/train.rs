@@ -338,8 +338,16 @@ fn train_lowered(
     // previous pass's update.
     let mut start = t0;
     let mut compile_seconds = 0.0;
+    // The previous pass's conic form, which the lowering may update in place.
+    let mut previous: Option<(ConicProblem, crate::conic::canon::ColumnMap)> = None;
     loop {
-        let (problem, map) = canonicalize(&l.translation().program)?;
+        let updated = previous
+            .take()
+            .and_then(|(mut p, m)| l.update_conic(&mut p).then_some((p, m)));
+        let (problem, map) = match updated {
+            Some(pm) => pm,
+            None => canonicalize(&l.translation().program)?,
+        };
         let before = start.elapsed().as_secs_f64();
         compile_seconds += before;
         let (outcome, reused) = match session.as_mut() {
@@ -385,6 +393,7 @@ fn train_lowered(
                 reason,
             ));
         }
+        previous = Some((problem, map));
         start = update;
     }
 }

@@ -201,6 +201,14 @@ pub trait Lowering {
     /// The lines this method adds to the text report.
     fn report_block(&self, recovered: &Recovered) -> Vec<String>;
 
+    /// After [`Lowering::next`] asked for another pass: write the new parameters' numbers
+    /// into `problem`, the conic form of the previous pass, when only numbers changed (then
+    /// the pass needs no new program and no canonicalization); `false` leaves `problem` as it
+    /// is and the loop canonicalizes [`Lowering::translation`].
+    fn update_conic(&self, _problem: &mut crate::conic::ConicProblem) -> bool {
+        false
+    }
+
     /// The lowering stage as text (`cnnc compile --emit lowering`).
     fn stage_text(&self, model: &Model) -> String;
 

@@ -22,66 +22,72 @@ pub(super) fn col(prog: &Program, v: crate::convex::VarId, r: usize, c: usize) -
     b.offset + r + c * b.rows
 }
 
-/// `‖(σ_s·s + 1, q + σ_r·r)‖₂ ≤ t` with the constants added; each of `q, r, s` is a term list.
-#[allow(clippy::too_many_arguments)]
-fn soc(
+/// One 2×2 block `[[1, q], [r, s]]` with epigraph column `t`; each of `q, r, s` is a term list
+/// and a constant.
+pub(super) struct Block<'a> {
     t: usize,
-    q: &[(usize, f64)],
+    q: &'a [(usize, f64)],
     qc: f64,
-    r: &[(usize, f64)],
+    r: &'a [(usize, f64)],
     rc: f64,
-    s: &[(usize, f64)],
+    s: &'a [(usize, f64)],
     sc: f64,
-    sign: f64,
-) -> Constraint {
-    let x = Affine::from_fn_with_capacity(2, 1, s.len() + q.len() + r.len(), |e, terms| {
-        if e == 0 {
-            for &(j, a) in s {
-                terms.push(j, sign * a);
-            }
-            1.0 + sign * sc
-        } else {
-            for &(j, a) in q {
-                terms.push(j, a);
-            }
-            for &(j, a) in r {
-                terms.push(j, -sign * a);
-            }
-            qc - sign * rc
-        }
-    });
-    Constraint::soc(Affine::columns(t, 1, 1).into(), x.into())
 }
 
-/// The two cones of a 2×2 block `[[1, q], [r, s]]` with epigraph column `t`:
-/// `t ≥ ‖(1 + s, q − r)‖`, `t ≥ ‖(1 − s, q + r)‖`. Each of `q, r, s` is `(terms, constant)`.
-#[allow(clippy::too_many_arguments)]
-fn block(
-    out: &mut Vec<Constraint>,
-    t: usize,
-    q: &[(usize, f64)],
-    qc: f64,
-    r: &[(usize, f64)],
-    rc: f64,
-    s: &[(usize, f64)],
-    sc: f64,
-    label: &str,
-) {
-    for sign in [1.0, -1.0] {
-        out.push(soc(t, q, qc, r, rc, s, sc, sign).with_label(label));
+impl Block<'_> {
+    /// The six rows of its two cones `t ≥ ‖(1 + s, q − r)‖`, `t ≥ ‖(1 − s, q + r)‖`, as the
+    /// affine entries `[t; x₀; x₁]` of each: `term(row, column, coefficient)` in order, then
+    /// `constant(row, value)` for each row (rows 0..6 of the block).
+    pub(super) fn rows(
+        &self,
+        mut term: impl FnMut(usize, usize, f64),
+        mut constant: impl FnMut(usize, f64),
+    ) {
+        for (c, sign) in [1.0, -1.0].into_iter().enumerate() {
+            let row = 3 * c;
+            term(row, self.t, 1.0);
+            constant(row, 0.0);
+            for &(j, a) in self.s {
+                term(row + 1, j, sign * a);
+            }
+            constant(row + 1, 1.0 + sign * self.sc);
+            for &(j, a) in self.q {
+                term(row + 2, j, a);
+            }
+            for &(j, a) in self.r {
+                term(row + 2, j, -sign * a);
+            }
+            constant(row + 2, self.qc - sign * self.rc);
+        }
+    }
+
+    /// Its two cones as constraints.
+    fn constraints(&self, label: &str, out: &mut Vec<Constraint>) {
+        let (mut rows, mut cst): ([Vec<(usize, f64)>; 6], [f64; 6]) = Default::default();
+        self.rows(|r, j, a| rows[r].push((j, a)), |r, c| cst[r] = c);
+        for c in 0..2 {
+            let x = Affine::from_fn(2, 1, |e, terms| {
+                for &(j, a) in &rows[3 * c + 1 + e] {
+                    terms.push(j, a);
+                }
+                cst[3 * c + 1 + e]
+            });
+            out.push(
+                Constraint::soc(Affine::columns(self.t, 1, 1).into(), x.into()).with_label(label),
+            );
+        }
     }
 }
 
-/// The cone constraints (element-wise form and complementarity) and the nuclear-norm terms
-/// (matrix form) for parameters `p`.
-pub(super) fn build(
+/// Every 2×2 block for parameters `p`, in order (complementarity, then element-wise layer
+/// products), with its group's label.
+pub(super) fn each_block(
     prog: &Program,
     lifted: &Lifted,
     p: &Params,
     form: Form,
-) -> (Vec<Constraint>, Vec<Expr>) {
-    let mut cons = Vec::new();
-    let mut norms = Vec::new();
+    mut f: impl FnMut(&Block<'_>, &str),
+) {
     let n = p.a0.first().map_or(0, DMatrix::nrows);
     // Complementarity: P = a, Q = a − z, C = 0, p0 = a0, q0 = a0 − z0.
     for (h, (&a, &z)) in lifted.a.iter().zip(&lifted.z).enumerate() {
@@ -93,61 +99,74 @@ pub(super) fn build(
                 let (ca, cz) = (col(prog, a, j, i), col(prog, z, j, i));
                 let (pa, q0) = (a0[(j, i)], a0[(j, i)] - z0[(j, i)]);
                 // q = a − z − q0, r = a − a0, s = −(q0 + a0) a + a0 z + a0 q0.
-                block(
-                    &mut cons,
-                    col(prog, e, j, i),
-                    &[(ca, 1.0), (cz, -1.0)],
-                    -q0,
-                    &[(ca, 1.0)],
-                    -pa,
-                    &[(ca, -(q0 + pa)), (cz, pa)],
-                    pa * q0,
-                    &label,
-                );
+                let block = Block {
+                    t: col(prog, e, j, i),
+                    q: &[(ca, 1.0), (cz, -1.0)],
+                    qc: -q0,
+                    r: &[(ca, 1.0)],
+                    rc: -pa,
+                    s: &[(ca, -(q0 + pa)), (cz, pa)],
+                    sc: pa * q0,
+                };
+                f(&block, &label);
             }
         }
     }
-    // Layer products l ≥ 2: Aˡ⁻¹ Wˡᵀ = Zˡ − 1 bˡᵀ.
+    if form != Form::Elementwise {
+        return;
+    }
+    // Layer products l ≥ 2, one block per scalar product w_ik a_jk.
     for (l, prod) in lifted.products.iter().enumerate() {
         let layer = l + 1;
         let (w, a_in) = (lifted.w[layer], lifted.a[layer - 1]);
         let (w0, a0) = (&p.w0[layer], &p.a0[layer - 1]);
-        let (outputs, inputs) = (prod.outputs, prod.inputs);
-        match form {
-            Form::Elementwise => {
-                let (t, e) = (prod.t.expect("element-wise"), prod.e.expect("element-wise"));
-                let label = format!("products of layer {}", layer + 1);
-                for i in 0..outputs {
-                    for k in 0..inputs {
-                        let cw = col(prog, w, i, k);
-                        for j in 0..n {
-                            let ca = col(prog, a_in, j, k);
-                            let ct = col(prog, t, j, i * inputs + k);
-                            let (pw, qa) = (w0[(i, k)], a0[(j, k)]);
-                            // q = a − a0, r = w − w0, s = t − w a0 − w0 a + w0 a0.
-                            block(
-                                &mut cons,
-                                col(prog, e, j, i * inputs + k),
-                                &[(ca, 1.0)],
-                                -qa,
-                                &[(cw, 1.0)],
-                                -pw,
-                                &[(ct, 1.0), (cw, -qa), (ca, -pw)],
-                                pw * qa,
-                                &label,
-                            );
-                        }
-                    }
+        let (t, e) = (prod.t.expect("element-wise"), prod.e.expect("element-wise"));
+        let label = format!("products of layer {}", layer + 1);
+        for i in 0..prod.outputs {
+            for k in 0..prod.inputs {
+                let cw = col(prog, w, i, k);
+                for j in 0..n {
+                    let ca = col(prog, a_in, j, k);
+                    let ct = col(prog, t, j, i * prod.inputs + k);
+                    let (pw, qa) = (w0[(i, k)], a0[(j, k)]);
+                    // q = a − a0, r = w − w0, s = t − w a0 − w0 a + w0 a0.
+                    let block = Block {
+                        t: col(prog, e, j, i * prod.inputs + k),
+                        q: &[(ca, 1.0)],
+                        qc: -qa,
+                        r: &[(cw, 1.0)],
+                        rc: -pw,
+                        s: &[(ct, 1.0), (cw, -qa), (ca, -pw)],
+                        sc: pw * qa,
+                    };
+                    f(&block, &label);
                 }
-            }
-            Form::Matrix => {
-                norms.push(
-                    Expr::atom(Atom::NuclearNorm, vec![matrix(prog, lifted, p, l).into()])
-                        .expect("a matrix argument"),
-                );
             }
         }
     }
+}
+
+/// The cone constraints of every 2×2 block and the nuclear-norm terms of the matrix form for
+/// parameters `p`.
+pub(super) fn build(
+    prog: &Program,
+    lifted: &Lifted,
+    p: &Params,
+    form: Form,
+) -> (Vec<Constraint>, Vec<Expr>) {
+    let mut cons = Vec::new();
+    each_block(prog, lifted, p, form, |b, label| {
+        b.constraints(label, &mut cons)
+    });
+    let norms = match form {
+        Form::Elementwise => Vec::new(),
+        Form::Matrix => (0..lifted.products.len())
+            .map(|l| {
+                Expr::atom(Atom::NuclearNorm, vec![matrix(prog, lifted, p, l).into()])
+                    .expect("a matrix argument")
+            })
+            .collect(),
+    };
     (cons, norms)
 }
 

@@ -23,6 +23,7 @@
 mod blocks;
 mod start;
 
+use std::cell::OnceCell;
 use std::fmt::Write as _;
 
 use nalgebra::DMatrix;
@@ -30,6 +31,7 @@ use nalgebra::DMatrix;
 use super::complementarity::Complementarity;
 use super::{Exactness, Lowering, Measure, Next, Recovered};
 use crate::conic::canon::ColumnMap;
+use crate::conic::{Cone, ConicProblem};
 use crate::convex::from_model::{self, Context, Translation};
 use crate::convex::{Affine, Constraint, Expr, LinOp, Sense, VarId, VarSpec};
 use crate::diag::{Diagnostic, SourceMap, Span};
@@ -194,6 +196,14 @@ pub(crate) struct Params {
     z0: Vec<DMatrix<f64>>,
 }
 
+/// Where the 2×2 blocks' entries sit in the conic form: the first block row, and the index into
+/// `A`'s values of every term, in the order the blocks write them.
+#[derive(Debug)]
+struct Positions {
+    first: usize,
+    idx: Vec<usize>,
+}
+
 /// The rank-lifting lowering and its sequence state.
 pub struct RankLifting {
     form: Complementarity,
@@ -202,7 +212,11 @@ pub struct RankLifting {
     base: Translation,
     lifted: Lifted,
     params: Params,
-    translation: Translation,
+    /// The program for the current parameters, built when asked (`--emit`, the first pass, a
+    /// pass whose conic form cannot be updated in place).
+    translation: OnceCell<Translation>,
+    /// Where the blocks' entries sit in the conic form ([`Lowering::update_conic`]).
+    positions: OnceCell<Option<Positions>>,
     /// Solves so far.
     passes: usize,
     best: f64,
@@ -274,9 +288,10 @@ impl RankLifting {
         base.program.minimize(objective);
         let (values, start_note) = start::values(model, &form, &options, method)?;
         let params = start::params(model, &form, &x, &values)?;
-        let mut r = RankLifting {
+        Ok(RankLifting {
             form,
-            translation: base.clone(),
+            translation: OnceCell::new(),
+            positions: OnceCell::new(),
             options,
             x,
             base,
@@ -287,13 +302,11 @@ impl RankLifting {
             since_best: 0,
             last_objective: None,
             start_note,
-        };
-        r.rebuild();
-        Ok(r)
+        })
     }
 
     /// The program for the current parameters: the base plus the blocks, objective scaled by λ.
-    fn rebuild(&mut self) {
+    fn build_translation(&self) -> Translation {
         let mut t = self.base.clone();
         t.program.keep_zeros = true;
         let (cons, norms) =
@@ -312,13 +325,55 @@ impl RankLifting {
         if let Some(o) = t.program.objective.as_mut() {
             o.stage = STAGE;
         }
-        self.translation = t;
+        t
+    }
+
+    /// The positions in `p` (the conic form of a pass's program) of every block entry, in the
+    /// order [`blocks::Block::rows`] writes them: the blocks are the program's last
+    /// constraints, two `soc(3)` each, so their rows are the last ones.
+    fn positions_in(&self, p: &ConicProblem) -> Option<Positions> {
+        let prog = &self.base.program;
+        let mut count = 0;
+        blocks::each_block(
+            prog,
+            &self.lifted,
+            &self.params,
+            self.options.form,
+            |_, _| count += 1,
+        );
+        let first = p.b.len().checked_sub(6 * count)?;
+        let tail = &p.cones[p.cones.len().checked_sub(2 * count)?..];
+        if tail.iter().any(|c| *c != Cone::SecondOrder(3)) {
+            return None;
+        }
+        let (mut idx, mut found, mut block) = (Vec::new(), true, 0);
+        blocks::each_block(
+            prog,
+            &self.lifted,
+            &self.params,
+            self.options.form,
+            |b, _| {
+                let rows = first + 6 * block;
+                b.rows(
+                    |r, j, _| {
+                        let (lo, hi) = (p.a.colptr[j], p.a.colptr[j + 1]);
+                        match p.a.rowval[lo..hi].binary_search(&(rows + r)) {
+                            Ok(k) => idx.push(lo + k),
+                            Err(_) => found = false,
+                        }
+                    },
+                    |_, _| {},
+                );
+                block += 1;
+            },
+        );
+        found.then_some(Positions { first, idx })
     }
 
     /// The lifted values of a pass: weights per layer, activations and pre-activations per
     /// hidden layer, the output.
     fn lifted_values(&self, program: &[f64]) -> (Params, DMatrix<f64>) {
-        let prog = &self.translation.program;
+        let prog = &self.base.program;
         let get = |v: VarId| {
             let b = &prog.vars[v.0];
             DMatrix::from_column_slice(b.rows, b.cols, &program[b.offset..b.offset + b.len()])
@@ -383,7 +438,7 @@ impl RankLifting {
             prod = prod.max((c - &z[layer]).amax());
             nuclear += match self.options.form {
                 Form::Elementwise => {
-                    let tb = &self.translation.program.vars[p.t.expect("element-wise").0];
+                    let tb = &self.base.program.vars[p.t.expect("element-wise").0];
                     let t = &program[tb.offset..tb.offset + tb.len()];
                     let mut sum = 0.0;
                     for i in 0..p.outputs {
@@ -624,7 +679,41 @@ impl Lowering for RankLifting {
     }
 
     fn translation(&self) -> &Translation {
-        &self.translation
+        self.translation.get_or_init(|| self.build_translation())
+    }
+
+    fn update_conic(&self, problem: &mut ConicProblem) -> bool {
+        if self.options.form != Form::Elementwise {
+            return false;
+        }
+        let Some(pos) = self.positions.get_or_init(|| self.positions_in(problem)) else {
+            return false;
+        };
+        let (nz, b) = (&mut problem.a.nzval, &mut problem.b);
+        // Every entry to 0, then the new numbers: entries merged in assembly are summed again.
+        for &k in &pos.idx {
+            nz[k] = 0.0;
+        }
+        let (mut t, mut block) = (0, 0);
+        blocks::each_block(
+            &self.base.program,
+            &self.lifted,
+            &self.params,
+            self.options.form,
+            |blk, _| {
+                let rows = pos.first + 6 * block;
+                // A conic row is `s = b − A x`: A holds the negated coefficients, b the constant.
+                blk.rows(
+                    |_, _, a| {
+                        nz[pos.idx[t]] -= a;
+                        t += 1;
+                    },
+                    |r, c| b[rows + r] = c,
+                );
+                block += 1;
+            },
+        );
+        true
     }
 
     fn recover(
@@ -633,7 +722,7 @@ impl Lowering for RankLifting {
         map: &ColumnMap,
         x: &[f64],
     ) -> Result<Recovered, Vec<Diagnostic>> {
-        let values = super::model_values(model, &self.translation, map, x)?;
+        let values = super::model_values(model, &self.base, map, x)?;
         Ok(Recovered {
             model: model.clone(),
             values,
@@ -645,7 +734,7 @@ impl Lowering for RankLifting {
 
     fn measure(&self, _: Option<f64>, r: &Recovered) -> Result<Option<Measure>, Vec<Diagnostic>> {
         let (now, out) = self.lifted_values(&r.program);
-        let prog = &self.translation.program;
+        let prog = &self.base.program;
         let biases: Vec<Option<DMatrix<f64>>> = self
             .lifted
             .b
@@ -726,7 +815,7 @@ impl Lowering for RankLifting {
         }
         self.last_objective = objective;
         self.params = now;
-        self.rebuild();
+        self.translation = OnceCell::new();
         Ok(Next::Again)
     }
 
