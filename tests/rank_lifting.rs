@@ -233,20 +233,26 @@ fn bad_options_on_the_command_line_are_diagnosed() {
     }
 }
 
-#[test]
-fn two_hidden_layers_fit_exactly() {
+/// A temporary folder holding `name`: the 2 → 3 → 2 → 1 network of `tests/data/two_hidden*`
+/// fitted exactly by rank lifting from its generating weights plus N(0, perturb²) noise.
+fn two_hidden_model(name: &str, perturb: f64, iterations: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = common::root().join("tests/data");
     let model = format!(
         "data train = csv({:?}, features = [x1, x2], target = y)\n\
          network net(train) {{ dense(3, relu)  dense(2, relu)  dense(1) }}\n\
          constraint fit: net(train.x) == train.y\n\
-         method rank_lifting(start = {:?}, perturb = 0.02, seed = 3, iterations = 80)\n",
+         method rank_lifting(start = {:?}, perturb = {perturb}, seed = 3, iterations = {iterations})\n",
         data.join("two_hidden.csv"),
         data.join("two_hidden_weights.json"),
     );
-    let path = dir.path().join("two.cnn");
-    std::fs::write(&path, model).expect("written");
+    std::fs::write(dir.path().join(name), model).expect("written");
+    dir
+}
+
+#[test]
+fn two_hidden_layers_fit_exactly() {
+    let dir = two_hidden_model("two.cnn", 0.02, 80);
     let out = common::cnnc_ok(dir.path(), &["train", "two.cnn", "--report", "json"]);
     let r: Value = serde_json::from_slice(&out).expect("JSON");
     assert_eq!(r["stop_reason"], "tolerance", "{r}");
@@ -399,17 +405,7 @@ fn plot_draws_the_violations_per_iteration_and_pipes_get_no_progress_line() {
 /// the same run reaches the tolerance later.
 #[test]
 fn a_stall_rule_would_stop_an_abruptly_converging_run() {
-    let data = common::root().join("tests/data");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let model = format!(
-        "data train = csv({:?}, features = [x1, x2], target = y)\n\
-         network net(train) {{ dense(3, relu)  dense(2, relu)  dense(1) }}\n\
-         constraint fit: net(train.x) == train.y\n\
-         method rank_lifting(start = {:?}, perturb = 0.05, seed = 3, iterations = 150)\n",
-        data.join("two_hidden.csv"),
-        data.join("two_hidden_weights.json"),
-    );
-    std::fs::write(dir.path().join("m.cnn"), model).expect("written");
+    let dir = two_hidden_model("m.cnn", 0.05, 150);
     let run = |extra: &[&str]| -> Value {
         let mut args = vec!["train", "m.cnn", "--report", "json"];
         args.extend_from_slice(extra);

@@ -10,7 +10,7 @@ use crate::lower::direct::Direct;
 use crate::lower::patterns::lowering;
 use crate::lower::rank_lifting::RankLifting;
 use crate::lower::Lowering;
-use crate::model::{LayerParam, Method, MethodKind, Model};
+use crate::model::{Method, MethodKind, Model};
 use crate::sema::options::method_name;
 
 pub use crate::lower::patterns::info::{patterns_json, patterns_text};
@@ -55,11 +55,7 @@ impl Program {
 
 /// Whether the model has a network with trainable weights.
 pub fn has_trainable_network(model: &Model) -> bool {
-    model.networks.iter().any(|n| {
-        n.layers
-            .iter()
-            .any(|l| matches!(l.weight, LayerParam::Var(_)))
-    })
+    !model.trainable_networks().is_empty()
 }
 
 /// Lowers `model` to a convex program: as written when it has no network, else with `method`

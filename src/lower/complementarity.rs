@@ -66,14 +66,7 @@ impl Complementarity {
                 .label(d, span.is_none(), "method declared here")
                 .with_help("this form takes `dense(m, relu)` hidden layers, a linear `dense(k)` output layer, all trained on the network's data")]
         };
-        let trainable: Vec<usize> = (0..model.networks.len())
-            .filter(|&i| {
-                model.networks[i]
-                    .layers
-                    .iter()
-                    .any(|l| matches!(l.weight, LayerParam::Var(_)))
-            })
-            .collect();
+        let trainable = model.trainable_networks();
         let [i] = trainable.as_slice() else {
             return Err(err(
                 None,

@@ -649,3 +649,17 @@ pub struct Solver {
 pub fn column(v: &DVector<f64>) -> DMatrix<f64> {
     DMatrix::from_column_slice(v.len(), 1, v.as_slice())
 }
+
+impl Model {
+    /// Indices of the networks with at least one trainable layer.
+    pub fn trainable_networks(&self) -> Vec<usize> {
+        (0..self.networks.len())
+            .filter(|&i| {
+                self.networks[i]
+                    .layers
+                    .iter()
+                    .any(|l| matches!(l.weight, LayerParam::Var(_)))
+            })
+            .collect()
+    }
+}

@@ -145,14 +145,7 @@ pub fn lower(
 
 /// The one trainable network, checked to be a two-layer ReLU network this method trains.
 fn check_network(model: &Model, at: &Method) -> Result<(NetId, bool, bool), Vec<Diagnostic>> {
-    let trainable: Vec<usize> = (0..model.networks.len())
-        .filter(|&i| {
-            model.networks[i]
-                .layers
-                .iter()
-                .any(|l| matches!(l.weight, LayerParam::Var(_)))
-        })
-        .collect();
+    let trainable = model.trainable_networks();
     let [i] = trainable.as_slice() else {
         let d = at.label(
             Diagnostic::error(
