@@ -129,6 +129,12 @@ enum Emit {
     /// The ReLU complementarity form, the first stage of rank lifting (E1104 for a method
     /// without it).
     Complementarity,
+    /// Convex-NN's parabolic relaxation of the layer products (E1104 for another method).
+    Parabolic,
+    /// Convex-NN's DC splitting of the activations (E1104 for another method).
+    Dc,
+    /// Convex-NN's penalty around the anchor (E1104 for another method).
+    Penalty,
     /// The convex program after the training method's lowering.
     Convex,
     /// The conic problem the solver receives, readable.
@@ -673,15 +679,27 @@ fn compile(
                         Format::Json => to_json(&l.stage_json(&model)),
                     }
                 }
-                Emit::Complementarity => {
+                Emit::Complementarity | Emit::Parabolic | Emit::Dc | Emit::Penalty => {
+                    let name = match emit {
+                        Emit::Complementarity => "complementarity",
+                        Emit::Parabolic => "parabolic",
+                        Emit::Dc => "dc",
+                        _ => "penalty",
+                    };
                     let l = program.lowering();
                     let stages = l.sub_stages(&model);
-                    let Some(st) = stages.iter().find(|s| s.name == "complementarity") else {
+                    let Some(st) = stages.iter().find(|s| s.name == name) else {
+                        let has: Vec<&str> = stages.iter().map(|s| s.name).collect();
                         let d = Diagnostic::error(
                             "E1104",
-                            format!("no complementarity stage: the method's lowering is `{}`", l.name()),
+                            format!("no {name} stage: the method's lowering is `{}`", l.name()),
                         )
-                        .with_help("`--emit complementarity` shows the first stage of `method rank_lifting`; `--emit lowering` shows any method's own stage");
+                        .with_note(if has.is_empty() {
+                            format!("`{}` has no sub-stages", l.name())
+                        } else {
+                            format!("its stages: {}", has.join(", "))
+                        })
+                        .with_help("`--emit complementarity` shows the first stage of `method rank_lifting`, `--emit parabolic|dc|penalty` those of `method convex_nn`; `--emit lowering` shows any method's own stage");
                         return Err(Failed(sources, vec![d]));
                     };
                     match format {

@@ -27,6 +27,13 @@ impl Csc {
         }
     }
 
+    /// The index into `nzval` of the stored entry `(row, col)` (row indices are sorted within a
+    /// column), if it is stored.
+    pub fn position(&self, row: usize, col: usize) -> Option<usize> {
+        let (lo, hi) = (*self.colptr.get(col)?, *self.colptr.get(col + 1)?);
+        self.rowval[lo..hi].binary_search(&row).ok().map(|k| lo + k)
+    }
+
     /// Number of stored entries.
     pub fn nnz(&self) -> usize {
         self.nzval.len()

@@ -6,6 +6,7 @@ use crate::conic::canon::{canonicalize, ColumnMap};
 use crate::conic::ConicProblem;
 use crate::convex::from_model::Translation;
 use crate::diag::{Diagnostic, SourceMap};
+use crate::lower::convex_nn::ConvexNn;
 use crate::lower::direct::Direct;
 use crate::lower::patterns::lowering;
 use crate::lower::rank_lifting::RankLifting;
@@ -27,6 +28,7 @@ pub fn lowering(
     Ok(match method.kind {
         MethodKind::Patterns => Some(Box::new(lowering::lower(model, sources, method)?)),
         MethodKind::RankLifting => Some(Box::new(RankLifting::lower(model, sources, method)?)),
+        MethodKind::ConvexNn => Some(Box::new(ConvexNn::lower(model, sources, method)?)),
         // Until `big_m` exists, its fixed-weight networks stay as written, and the translation
         // reports the network node (E0610).
         MethodKind::BigM if !has_trainable_network(model) => {
@@ -76,7 +78,7 @@ pub fn program(
             "E1102",
             format!("method `{}` has no convex program to show in this version of cnnc", method_name(m.kind)),
         ), true, "no lowering yet")
-        .with_note("lowered today: patterns (two-layer ReLU networks), rank_lifting (ReLU networks of any depth); a model without a network is lowered directly")]),
+        .with_note("lowered today: patterns (two-layer ReLU networks), rank_lifting (ReLU networks of any depth), convex_nn (networks with DC activations); a model without a network is lowered directly")]),
     }
 }
 

@@ -305,7 +305,7 @@ pub fn train_with(
             "E1102",
             format!("method `{}` cannot train yet in this version of cnnc", method_name(method.kind)),
         ), true, "not available yet")
-        .with_note("available: patterns (two-layer ReLU networks, exact or sampled), rank_lifting (ReLU networks, sequential), adam (any network, local)")])),
+        .with_note("available: patterns (two-layer ReLU networks, exact or sampled), rank_lifting (ReLU networks, sequential), convex_nn (networks with DC activations, sequential), adam (any network, local)")])),
     }
 }
 

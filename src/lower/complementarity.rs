@@ -16,8 +16,9 @@
 
 use std::fmt::Write as _;
 
-use crate::diag::{Diagnostic, Span};
-use crate::model::{BiasMode, LayerParam, Method, Model, NetId, VarId};
+use super::network::trained_net;
+use crate::diag::Diagnostic;
+use crate::model::{BiasMode, Method, Model, NetId, VarId};
 
 /// The stage name in printed stages and origins.
 pub const STAGE: &str = "complementarity";
@@ -56,74 +57,39 @@ impl Complementarity {
     /// The one trainable network of `model` (declared over data, every layer trainable,
     /// hidden layers `relu`, output layer `identity`), in complementarity form.
     pub fn of(model: &Model, method: &Method) -> Result<Complementarity, Vec<Diagnostic>> {
-        let err = |span: Option<Span>, msg: String, label: &str| {
-            let d = Diagnostic::error("E1301", msg);
-            let d = match span {
-                Some(s) => d.with_primary(s, label.to_string()),
-                None => d,
-            };
-            vec![method
-                .label(d, span.is_none(), "method declared here")
-                .with_help("this form takes `dense(m, relu)` hidden layers, a linear `dense(k)` output layer, all trained on the network's data")]
-        };
-        let trainable = model.trainable_networks();
-        let [i] = trainable.as_slice() else {
-            return Err(err(
-                None,
-                format!(
-                    "{STAGE} form: the method trains one network; this model has {}",
-                    trainable.len()
-                ),
-                "",
-            ));
-        };
-        let net = &model.networks[*i];
-        let Some(data) = net.input else {
-            return Err(err(
-                Some(net.span),
-                "the network has fixed weights".into(),
-                "not trained",
-            ));
-        };
-        let last = net.layers.len() - 1;
-        let mut layers = Vec::with_capacity(net.layers.len());
-        for (l, layer) in net.layers.iter().enumerate() {
+        const HELP: &str = "this form takes `dense(m, relu)` hidden layers, a linear `dense(k)` output layer, all trained on the network's data";
+        let t = trained_net(model, method, "E1301", &format!("{STAGE} form"), HELP)?;
+        let last = t.layers.len() - 1;
+        let mut layers = Vec::with_capacity(t.layers.len());
+        for (l, layer) in t.layers.iter().enumerate() {
             let want = if l == last { "identity" } else { "relu" };
             if layer.activation.name != want {
                 let which = if l == last { "the output" } else { "a hidden" };
-                return Err(err(
-                    Some(layer.span),
+                let d = Diagnostic::error(
+                    "E1301",
                     format!(
                         "{which} layer must be `{want}` here, not `{}`",
                         layer.activation.name
                     ),
-                    &format!("not {want}"),
-                ));
+                )
+                .with_primary(layer.span, format!("not {want}"));
+                return Err(vec![method
+                    .label(d, false, "method declared here")
+                    .with_help(HELP)]);
             }
-            let LayerParam::Var(weight) = layer.weight else {
-                return Err(err(
-                    Some(layer.span),
-                    "a layer with fixed weights".into(),
-                    "not trained",
-                ));
-            };
-            let bias_var = match &layer.bias_param {
-                Some(LayerParam::Var(b)) => Some(*b),
-                _ => None,
-            };
             layers.push(Layer {
                 inputs: layer.inputs,
                 outputs: layer.outputs,
                 relu: l != last,
                 bias: layer.bias,
-                weight,
-                bias_var,
+                weight: layer.weight,
+                bias_var: layer.bias_var,
             });
         }
         Ok(Complementarity {
-            net: NetId(*i),
-            name: net.name.clone(),
-            samples: model.datasets[data.0].x.nrows(),
+            net: t.net,
+            name: t.name,
+            samples: t.samples,
             layers,
         })
     }

@@ -44,14 +44,7 @@ impl Lowering for Direct {
         map: &ColumnMap,
         x: &[f64],
     ) -> Result<Recovered, Vec<Diagnostic>> {
-        let values = super::model_values(model, &self.translation, map, x)?;
-        Ok(Recovered {
-            model: model.clone(),
-            values,
-            patterns: None,
-            notes: Vec::new(),
-            program: Vec::new(),
-        })
+        super::recover_values(model, &self.translation, map, x, false)
     }
 
     fn measure(&self, _: Option<f64>, _: &Recovered) -> Result<Option<Measure>, Vec<Diagnostic>> {

@@ -10,9 +10,12 @@
 //! goes on, keeping Clarabel's solver when only numbers change.
 
 pub mod complementarity;
+pub mod convex_nn;
 pub mod direct;
+pub mod network;
 pub mod patterns;
 pub mod rank_lifting;
+pub mod start;
 
 use crate::conic::canon::ColumnMap;
 use crate::convex::from_model::Translation;
@@ -139,6 +142,28 @@ pub fn model_values(
         })
         .collect();
     Values::new(model, vars).map_err(|e| vec![e.to_diagnostic()])
+}
+
+/// The model values of a solution `x` through `translation` (a lowering that keeps the model's
+/// variables as they are), with the program's own columns when `program` is set.
+pub fn recover_values(
+    model: &Model,
+    translation: &Translation,
+    map: &ColumnMap,
+    x: &[f64],
+    program: bool,
+) -> Result<Recovered, Vec<Diagnostic>> {
+    Ok(Recovered {
+        model: model.clone(),
+        values: model_values(model, translation, map, x)?,
+        patterns: None,
+        notes: Vec::new(),
+        program: if program {
+            x[..map.program_columns].to_vec()
+        } else {
+            Vec::new()
+        },
+    })
 }
 
 /// What a lowering does after a pass of the training loop.

@@ -180,6 +180,12 @@ pub fn sigmoid_hbar_derivative(z: f64) -> f64 {
     }
 }
 
+/// `(p(z), p'(z))` and `(q(z), q'(z))` of an activation's DC split, as written; `None` when a
+/// part is not a scalar function of `z` alone.
+pub fn dc_parts(act: &Activation, z: f64) -> Option<((f64, f64), (f64, f64))> {
+    Some((dual(&act.p, z)?, dual(&act.q, z)?))
+}
+
 /// Value and derivative in `z` of a scalar expression of the placeholder (forward mode).
 /// `None` for forms that are not scalar functions of `z` alone.
 fn dual(e: &Expr, z: f64) -> Option<(f64, f64)> {

@@ -194,7 +194,7 @@ fn run(
 }
 
 /// A random start: weights from He or LeCun normals, everything else 0.
-fn initial_point(model: &Model, rng: &mut ChaCha8Rng) -> Values {
+pub fn initial_point(model: &Model, rng: &mut ChaCha8Rng) -> Values {
     let mut values = Values::zeros(model);
     for net in &model.networks {
         for layer in &net.layers {

@@ -150,7 +150,13 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
             ("mu", Kind::Positive, num(1.0)),
             ("epsilon", Kind::Positive, num(1e-7)),
             ("iterations", Kind::Count, num(50.0)),
+            (
+                "start",
+                Kind::WordOrWeights(&["random", "adam"]),
+                word("random"),
+            ),
             ("seed", Kind::Count, num(0.0)),
+            ("tighten", Kind::Count, num(5.0)),
         ],
         MethodKind::BigM => vec![("bounds", Kind::Word(&["interval"]), word("interval"))],
         MethodKind::Adam => vec![

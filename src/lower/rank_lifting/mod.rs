@@ -355,12 +355,9 @@ impl RankLifting {
             |b, _| {
                 let rows = first + 6 * block;
                 b.rows(
-                    |r, j, _| {
-                        let (lo, hi) = (p.a.colptr[j], p.a.colptr[j + 1]);
-                        match p.a.rowval[lo..hi].binary_search(&(rows + r)) {
-                            Ok(k) => idx.push(lo + k),
-                            Err(_) => found = false,
-                        }
+                    |r, j, _| match p.a.position(rows + r, j) {
+                        Some(k) => idx.push(k),
+                        None => found = false,
                     },
                     |_, _| {},
                 );
@@ -722,14 +719,7 @@ impl Lowering for RankLifting {
         map: &ColumnMap,
         x: &[f64],
     ) -> Result<Recovered, Vec<Diagnostic>> {
-        let values = super::model_values(model, &self.base, map, x)?;
-        Ok(Recovered {
-            model: model.clone(),
-            values,
-            patterns: None,
-            notes: Vec::new(),
-            program: x[..map.program_columns].to_vec(),
-        })
+        super::recover_values(model, &self.base, map, x, true)
     }
 
     fn measure(&self, _: Option<f64>, r: &Recovered) -> Result<Option<Measure>, Vec<Diagnostic>> {

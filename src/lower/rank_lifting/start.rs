@@ -7,8 +7,9 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
 use super::{Options, Params, Start};
-use crate::diag::{Diagnostic, SourceMap};
+use crate::diag::Diagnostic;
 use crate::lower::complementarity::Complementarity;
+use crate::lower::start;
 use crate::model::{Method, Model};
 use crate::nn::network::DenseNet;
 use crate::nn::Values;
@@ -36,48 +37,16 @@ pub(super) fn values(
             format!("random N(0, 1), seed {}", o.seed)
         }
         Start::File(path) => {
-            let mut sources = SourceMap::new();
-            let file = crate::nn::weights::read(std::path::Path::new(path), &mut sources)
-                .map_err(|d| vec![d])?;
-            let misfit = |what: String| {
-                vec![method
-                    .label(
-                        Diagnostic::error(
-                            "E1303",
-                            format!("the start weights `{path}` do not fit the network: {what}"),
-                        ),
-                        true,
-                        "start given here",
-                    )
-                    .with_help("start from a weights file written by `cnnc train -o` for this network, or use `start = random`")]
-            };
-            if file.layers.len() != form.layers.len() {
-                return Err(misfit(format!(
-                    "{} layers for a network of {}",
-                    file.layers.len(),
-                    form.layers.len()
-                )));
-            }
-            for (k, (rec, l)) in file.layers.iter().zip(&form.layers).enumerate() {
-                let w = rec.weight_matrix();
-                let want = values.get(l.weight).shape();
-                if w.shape() != want || rec.bias_mode() != l.bias {
-                    return Err(misfit(format!(
-                        "layer {} is {}x{} with bias = {}, the network's is {}x{} with bias = {}",
-                        k + 1,
-                        w.nrows(),
-                        w.ncols(),
-                        bias_word(rec.bias_mode()),
-                        want.0,
-                        want.1,
-                        bias_word(l.bias)
-                    )));
-                }
-                *values.get_mut(l.weight) = w;
-                if let (Some(b), Some(v)) = (&rec.bias, l.bias_var) {
-                    *values.get_mut(v) = DMatrix::from_column_slice(b.len(), 1, b);
-                }
-            }
+            let layers: Vec<start::Params> = form
+                .layers
+                .iter()
+                .map(|l| start::Params {
+                    weight: l.weight,
+                    bias_var: l.bias_var,
+                    bias: l.bias,
+                })
+                .collect();
+            start::read_file(&mut values, path, &layers, method, "E1303")?;
             format!("the weights in {path}")
         }
     };
@@ -97,14 +66,6 @@ pub(super) fn values(
         ));
     }
     Ok((values, note))
-}
-
-fn bias_word(b: crate::model::BiasMode) -> &'static str {
-    match b {
-        crate::model::BiasMode::Separate => "separate",
-        crate::model::BiasMode::Column => "column",
-        crate::model::BiasMode::None => "none",
-    }
 }
 
 /// `P₀, Q₀` from a forward pass of the start weights on the training features.

@@ -1,0 +1,110 @@
+//! The one network a training method trains: its layers of trainable parameters, checked once
+//! for every method that rewrites a network layer by layer (complementarity, rank lifting,
+//! Convex-NN). Each method then checks the activations it covers.
+
+use crate::diag::{Diagnostic, Span};
+use crate::model::{Activation, BiasMode, DataId, LayerParam, Method, Model, NetId, VarId};
+
+/// One trainable dense layer.
+#[derive(Clone, Debug)]
+pub struct DenseLayer {
+    /// Input width (without a bias column).
+    pub inputs: usize,
+    /// Output width.
+    pub outputs: usize,
+    /// How the bias enters.
+    pub bias: BiasMode,
+    /// The weight variable (`outputs × inputs`, one more column with a bias column).
+    pub weight: VarId,
+    /// The separate bias variable.
+    pub bias_var: Option<VarId>,
+    /// The activation, as its DC split.
+    pub activation: Activation,
+    /// Declaration.
+    pub span: Span,
+}
+
+/// The network a method trains.
+#[derive(Clone, Debug)]
+pub struct TrainedNet {
+    /// The network.
+    pub net: NetId,
+    /// Its name.
+    pub name: String,
+    /// The data it is declared over.
+    pub data: DataId,
+    /// Training samples.
+    pub samples: usize,
+    /// Layers, input to output.
+    pub layers: Vec<DenseLayer>,
+}
+
+/// The one trainable network of `model`, every layer trained on the network's data; errors
+/// carry `code` and `help`, and name the method's `stage`.
+pub fn trained_net(
+    model: &Model,
+    method: &Method,
+    code: &'static str,
+    stage: &str,
+    help: &str,
+) -> Result<TrainedNet, Vec<Diagnostic>> {
+    let err = |span: Option<Span>, msg: String, label: &str| {
+        let d = Diagnostic::error(code, msg);
+        let d = match span {
+            Some(s) => d.with_primary(s, label.to_string()),
+            None => d,
+        };
+        vec![method
+            .label(d, span.is_none(), "method declared here")
+            .with_help(help.to_string())]
+    };
+    let trainable = model.trainable_networks();
+    let [i] = trainable.as_slice() else {
+        return Err(err(
+            None,
+            format!(
+                "{stage}: the method trains one network; this model has {}",
+                trainable.len()
+            ),
+            "",
+        ));
+    };
+    let net = &model.networks[*i];
+    let Some(data) = net.input else {
+        return Err(err(
+            Some(net.span),
+            "the network has fixed weights".into(),
+            "not trained",
+        ));
+    };
+    let mut layers = Vec::with_capacity(net.layers.len());
+    for layer in &net.layers {
+        let LayerParam::Var(weight) = layer.weight else {
+            return Err(err(
+                Some(layer.span),
+                "a layer with fixed weights".into(),
+                "not trained",
+            ));
+        };
+        let bias_var = match &layer.bias_param {
+            Some(LayerParam::Var(b)) => Some(*b),
+            _ => None,
+        };
+        layers.push(DenseLayer {
+            inputs: layer.inputs,
+            outputs: layer.outputs,
+            bias: layer.bias,
+            weight,
+            bias_var,
+            activation: layer.activation.clone(),
+            span: layer.span,
+        });
+    }
+    Ok(TrainedNet {
+        net: NetId(*i),
+        name: net.name.clone(),
+        data,
+        samples: model.datasets[data.0].x.nrows(),
+        layers,
+    })
+}
