@@ -103,6 +103,39 @@ def two_hidden():
         f.write("\n")
 
 
+def sigmoid_teacher():
+    """16 samples of a 2 -> 3 sigmoid -> 2 sigmoid -> 1 network (numpy seed 9, the first from 7 on
+    whose outputs have a standard deviation above 1), for the Convex-NN tests (tests/convex_nn.rs): its weights give a zero loss. Written to tests/data/."""
+    rng = np.random.default_rng(9)
+    # Scaled so that the hidden units saturate on some samples and the output varies.
+    layers = [(3 * rng.normal(size=(3, 2)), rng.normal(size=3)),
+              (3 * rng.normal(size=(2, 3)), rng.normal(size=2)),
+              (3 * rng.normal(size=(1, 2)), rng.normal(size=1))]
+    x = rng.normal(size=(16, 2))
+    a = x
+    for k, (w, b) in enumerate(layers):
+        a = a @ w.T + b
+        if k < 2:
+            a = 1.0 / (1.0 + np.exp(-a))
+    out = os.path.join(os.path.dirname(__file__), "..", "tests", "data")
+    with open(os.path.join(out, "sigmoid_teacher.csv"), "w") as f:
+        f.write("x1,x2,y\n")
+        for xi, yi in zip(x, a):
+            f.write("%r,%r,%r\n" % (float(xi[0]), float(xi[1]), float(yi[0])))
+    weights = {
+        "format": "cnnc-weights", "version": 1, "network": "net", "model": None, "method": None,
+        "inputs": 2, "feature_names": ["x1", "x2"], "standardization": None,
+        "target": {"kind": "values", "names": ["y"]},
+        "layers": [{"shape": list(w.shape), "weights": [float(v) for v in w.ravel()],
+                    "bias": [float(v) for v in b], "bias_mode": "separate",
+                    "activation": "sigmoid" if k < 2 else "identity"}
+                   for k, (w, b) in enumerate(layers)],
+    }
+    with open(os.path.join(out, "sigmoid_teacher_weights.json"), "w") as f:
+        json.dump(weights, f, indent=2)
+        f.write("\n")
+
+
 def seed002():
     """An imbalanced two-class problem in 2-D (60 vs 12 samples), the seed 002 setting in small."""
     rng = np.random.default_rng(2)
@@ -137,5 +170,6 @@ if __name__ == "__main__":
     seed001()
     seed002()
     two_hidden()
+    sigmoid_teacher()
     diabetes()
     breast_cancer()

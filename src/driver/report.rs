@@ -52,6 +52,9 @@ pub struct Report {
     pub sizes: Option<Sizes>,
     /// Pattern-method details.
     pub patterns: Option<PatternInfo>,
+    /// What a sequential lowering adds (Convex-NN: monotonicity, bounds, tightenings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lowering: Option<serde_json::Value>,
     /// The lowering's measure of the trained values against the model as written.
     #[serde(skip)]
     pub measure: Option<Measure>,
@@ -122,6 +125,7 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
         solve_seconds: t.solve_seconds,
         sizes: t.sizes.clone(),
         patterns: t.patterns.clone(),
+        lowering: t.lowering.clone(),
         measure: t.measure.clone(),
         block: t.block.clone(),
         kind: t.exactness,
@@ -451,6 +455,7 @@ mod tests {
             solve_seconds: 0.0,
             sizes: None,
             patterns: None,
+            lowering: None,
             measure: None,
             block: vec!["block      line".into()],
             kind,

@@ -59,6 +59,8 @@ pub struct Trained {
     pub measure: Option<Measure>,
     /// The lines the lowering adds to the text report.
     pub block: Vec<String>,
+    /// What the lowering adds to the JSON report ([`Lowering::report_json`]).
+    pub lowering: Option<serde_json::Value>,
     /// Per-restart final objectives (Adam).
     pub restarts: Vec<f64>,
     /// One record per pass of a lowered method (one for the pattern method; none for Adam).
@@ -335,6 +337,7 @@ fn train_lowered(
         .sequential()
         .then(|| solve::Session::new(backend, settings.clone()));
     let mut iterations: Vec<Iteration> = Vec::new();
+    let mut loop_notes: Vec<String> = Vec::new();
     // Time outside the solver counts from the start of the lowering (first pass) or of the
     // previous pass's update.
     let mut start = t0;
@@ -357,6 +360,33 @@ fn train_lowered(
             None => solve::solve(&problem, backend, &settings).map(|o| (o, false)),
         }
         .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
+        // A sequential pass whose solve stopped on numerical trouble (near the end, typically:
+        // the residuals reached the tolerances, then grew) is solved again from scratch at
+        // tolerances 100 times looser, and says so; the next pass builds a new solver.
+        let (outcome, reused) = match (&mut session, outcome.status) {
+            (Some(s), Status::NumericalError) => {
+                let looser = settings.loosened(100.0);
+                let retry = solve::solve(&problem, backend, &looser)
+                    .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
+                if retry.status.is_solved() {
+                    loop_notes.push(format!(
+                        "pass {}: {} stopped on numerical trouble at tolerances {:e}; solved again at {:e} (gap {:e}, feasibility {:e})",
+                        iterations.len() + 1,
+                        outcome.backend.name(),
+                        settings.tol_feas,
+                        looser.tol_feas,
+                        looser.tol_gap_rel,
+                        looser.tol_feas
+                    ));
+                }
+                *s = solve::Session::new(backend, settings.clone());
+                let spent = outcome.solve_seconds;
+                let mut retry = retry;
+                retry.solve_seconds += spent;
+                (retry, false)
+            }
+            _ => (outcome, reused),
+        };
         let Some(x) = outcome.x.clone().filter(|_| outcome.status.is_solved()) else {
             return Err(TrainError::NotSolved(Box::new(outcome), Box::new(problem)));
         };
@@ -389,14 +419,16 @@ fn train_lowered(
                 recovered,
                 measure,
             };
-            return Ok(finish(
+            let mut trained = finish(
                 kind,
                 l.as_ref(),
                 pass,
                 compile_seconds,
                 iterations,
                 reason,
-            ));
+            );
+            trained.notes.extend(loop_notes);
+            return Ok(trained);
         }
         previous = Some((problem, map));
         start = update;
@@ -451,6 +483,7 @@ fn finish(
         patterns: recovered.patterns,
         measure,
         block,
+        lowering: l.report_json(),
         model: recovered.model,
         restarts: Vec::new(),
         iterations,
@@ -498,6 +531,7 @@ fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
         patterns: None,
         measure: None,
         block: Vec::new(),
+        lowering: None,
         iterations: Vec::new(),
         stop_reason: None,
         restarts: result.restarts.iter().map(|r| r.best).collect(),

@@ -226,6 +226,11 @@ pub trait Lowering {
     /// The lines this method adds to the text report.
     fn report_block(&self, recovered: &Recovered) -> Vec<String>;
 
+    /// What the method adds to `--report json`, under `lowering` (none by default).
+    fn report_json(&self) -> Option<serde_json::Value> {
+        None
+    }
+
     /// After [`Lowering::next`] asked for another pass: write the new parameters' numbers
     /// into `problem`, the conic form of the previous pass, when only numbers changed (then
     /// the pass needs no new program and no canonicalization); `false` leaves `problem` as it

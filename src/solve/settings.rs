@@ -34,6 +34,17 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The same settings with the three tolerances `factor` times looser (at most 1e-4).
+    pub fn loosened(&self, factor: f64) -> Settings {
+        let l = |t: f64| (t * factor).min(1e-4).max(t);
+        Settings {
+            tol_gap_abs: l(self.tol_gap_abs),
+            tol_gap_rel: l(self.tol_gap_rel),
+            tol_feas: l(self.tol_feas),
+            ..self.clone()
+        }
+    }
+
     /// The settings of a model's `solver` block, whose options the checker has already
     /// validated; options that do not apply here keep their defaults.
     pub fn from_options(options: &[(String, OptionValue)]) -> Settings {

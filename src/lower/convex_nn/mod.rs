@@ -19,8 +19,8 @@
 //! tightened in the relaxation by the measured excess and the sequence goes on (`tighten`
 //! rounds at most).
 //!
-//! Codes: `E1401` a network this method does not cover, `E1402` a network node used where the
-//! lowering cannot follow, `E1403` a start that does not fit the network, `E1404` a maximized
+//! Codes: `E1401` a network this method does not cover, `E1402` the network applied to other
+//! inputs than its training features, or never used, `E1403` a start that does not fit the network, `E1404` a maximized
 //! objective.
 
 mod dc;
@@ -610,12 +610,25 @@ impl from_model::Lowering for Hook<'_> {
                         .map(|z| cx.prog.var_expr(z).with_span(e.span)),
                 )
             }
-            ExprKind::Weights(n) if *n == self.net.net => Some(Err(vec![Diagnostic::error(
-                "E1402",
-                "Convex-NN does not take `weights(net)` yet",
-            )
-            .with_primary(e.span, "used here")
-            .with_help("bound the layers' weights with `dense(..., weights = [lo, hi])`, or write the penalty on the weight variables")])),
+            ExprKind::Weights(n) if *n == self.net.net => {
+                // Every layer's weight matrix, row by row, stacked (as `weights(net)` is
+                // evaluated): the program's own weight columns.
+                let mut cols = Vec::new();
+                for l in &self.net.layers {
+                    let v = cx.var(l.weight);
+                    let b = &cx.prog.vars[v.0];
+                    for r in 0..b.rows {
+                        for c in 0..b.cols {
+                            cols.push(b.offset + r + c * b.rows);
+                        }
+                    }
+                }
+                let stacked = Affine::from_fn(cols.len(), 1, |e, terms| {
+                    terms.push(cols[e], 1.0);
+                    0.0
+                });
+                Some(Ok(Expr::from(stacked).with_span(e.span)))
+            }
             _ => None,
         }
     }
@@ -875,6 +888,36 @@ impl Lowering for ConvexNn {
             ));
         }
         out
+    }
+
+    fn report_json(&self) -> Option<serde_json::Value> {
+        let bounds: Vec<serde_json::Value> = self
+            .slacks
+            .iter()
+            .map(|(name, slack)| {
+                let off = self
+                    .offsets
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(0.0, |o| o.1);
+                serde_json::json!({
+                    "name": name,
+                    "network_slack": slack,
+                    "network_meets": *slack >= -1e-6 * (1.0 + slack.abs()),
+                    "tightened_by": off,
+                })
+            })
+            .collect();
+        Some(serde_json::json!({
+            "lowering": STAGE,
+            "eta": self.options.eta,
+            "mu": self.options.mu,
+            "start": self.start_note,
+            "monotone": self.increases.is_empty(),
+            "increases": self.increases.iter().map(|(k, d)| serde_json::json!({"pass": k, "by": d})).collect::<Vec<_>>(),
+            "tightenings": self.tightenings,
+            "bounds": bounds,
+        }))
     }
 
     fn stage_text(&self, model: &Model) -> String {
