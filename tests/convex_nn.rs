@@ -3,12 +3,10 @@
 //! network of `tests/data/sigmoid_teacher.csv` (`scripts/make_data.py`), whose weights give a
 //! zero loss; the fact that a pass's anchor, with its lifted variables tight, is feasible for
 //! the pass's program at zero penalty (so every relaxed optimum is at most the anchor's true
-//! objective); a forward pass recomputed here from the written weights; and the conic form
-//! canonicalized from scratch, against the one updated in place.
+//! objective); and a forward pass recomputed here from the written weights.
 
 mod common;
 
-use cnnc::lower::Next;
 use serde_json::Value;
 
 const SMALL: &str = "tests/data/convex_nn_small.cnn";
@@ -70,10 +68,14 @@ fn a_small_network_trains_with_every_pass_recorded_and_no_rise() {
         previous_obj = obj;
     }
     let (first, last) = (&its[0]["details"], &its[19]["details"]);
-    // Measured: 22.36 → 12.47 (½‖ŷ − y‖² over 16 samples), relaxation gap 0.31 → 5.4e-8.
+    // Measured: 22.36 → 12.47 (½‖ŷ − y‖² over 16 samples); the lifting gap 0.31 → 7e-10;
+    // what is left is the tangent planes' gap, 1.5e-3, which is the activation's error.
     assert!(num(last, "true_objective") < 0.6 * num(first, "true_objective"));
-    assert!(num(&its[19], "violation") < 1e-6, "{}", its[19]);
     assert!(num(&its[0], "violation") > 1e-2);
+    assert!(num(last, "lifting_w").max(num(last, "lifting_a")) < 1e-6, "{last}");
+    assert!(num(&its[19], "violation") < 5e-3, "{}", its[19]);
+    let t = num(last, "tangent_gap");
+    assert!((num(last, "activation") - t).abs() <= 1e-6 + 1e-3 * t, "{last}");
     // The report's network objective is the last pass's true one.
     assert!((num(&r, "network_objective") - num(last, "true_objective")).abs() < 1e-9);
     let low = &r["lowering"];
@@ -205,42 +207,4 @@ fn relu_and_softplus_splits_are_exact_and_sigmoid_uses_tangent_planes() {
             assert_eq!(num(d, "tangent_gap"), 0.0, "{act}");
         }
     }
-}
-
-#[test]
-fn an_updated_conic_form_equals_one_built_from_scratch() {
-    let (sources, _, model) =
-        common::frontend(std::path::Path::new("examples/seed002_sigmoid.cnn")).expect("checks");
-    let method = &model.methods[0];
-    let mut l = cnnc::lower(&model, &sources, method)
-        .expect("lowers")
-        .expect("a lowering");
-    let (mut p, map) = cnnc::canonicalize(&l.translation().program).expect("canonicalizes");
-    let settings = cnnc::solve::Settings {
-        tol_feas: 1e-7,
-        tol_gap_abs: 1e-7,
-        tol_gap_rel: 1e-7,
-        ..Default::default()
-    };
-    let out = cnnc::solve(&p, cnnc::solve::Backend::Clarabel, &settings).expect("solves");
-    let x = out.x.clone().expect("a solution");
-    let r = l.recover(&model, &map, &x).expect("recovers");
-    let m = l.measure(out.objective, &r).expect("measures");
-    assert_eq!(l.next(&r, m.as_ref(), out.objective).unwrap(), Next::Again);
-    assert!(l.update_conic(&mut p), "the numbers are updated in place");
-    let (fresh, _) = cnnc::canonicalize(&l.translation().program).expect("canonicalizes");
-    let close = |a: &[f64], b: &[f64], what: &str| {
-        assert_eq!(a.len(), b.len(), "{what}");
-        for (k, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!((x - y).abs() <= 1e-10 * (1.0 + y.abs()), "{what}[{k}]: {x} vs {y}");
-        }
-    };
-    assert_eq!(p.cones, fresh.cones);
-    assert_eq!(p.a.colptr, fresh.a.colptr);
-    assert_eq!(p.a.rowval, fresh.a.rowval);
-    close(&p.a.nzval, &fresh.a.nzval, "A");
-    close(&p.b, &fresh.b, "b");
-    close(&p.q, &fresh.q, "q");
-    close(&[p.constant], &[fresh.constant], "constant");
-    assert_eq!(p.p, fresh.p);
 }

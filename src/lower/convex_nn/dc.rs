@@ -158,39 +158,87 @@ impl Part<'_> {
     }
 }
 
-/// The split's constraints of hidden layer `layer` (0-based): `(U + A)/2 ≥ p(Z)` and
-/// `(U − A)/2 ≥ q(Z)`, adding a [`Tangent`] per `sigmoid_hbar`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn constraints(
+/// The two parts `(p(Z), q(Z))` of hidden layer `layer`'s split (0-based) as program
+/// expressions, adding a [`Tangent`] per `sigmoid_hbar` (with its fixed planes).
+pub(super) fn parts(
     cx: &mut Context<'_>,
     act: &model::Activation,
     layer: usize,
     z: VarId,
-    a: VarId,
-    u: VarId,
     tangents: &mut Vec<Tangent>,
-) -> Result<Vec<Constraint>, Vec<Diagnostic>> {
+) -> Result<(Expr, Expr), Vec<Diagnostic>> {
     let mut part = Part { z, layer, tangents };
     let p = cx.expr(&act.p, &mut part)?;
     let q = cx.expr(&act.q, &mut part)?;
-    let (ue, ae) = (cx.prog.var_expr(u), cx.prog.var_expr(a));
-    let k = layer + 1;
-    let plus = ue
-        .clone()
-        .plus(ae.clone())
-        .map_err(|e| vec![e.to_diagnostic(None)])?
-        .scale(0.5);
-    let minus = ue
-        .minus(ae)
-        .map_err(|e| vec![e.to_diagnostic(None)])?
-        .scale(0.5);
-    Ok(vec![
-        Constraint::ge(plus, p).with_label(format!("layer {k}: (U{k} + A{k})/2 >= p(Z{k})")),
-        Constraint::ge(minus, q).with_label(format!("layer {k}: (U{k} - A{k})/2 >= q(Z{k})")),
-    ])
+    Ok((p, q))
 }
 
-/// Largest `(u + a)/2 − p(z)` and `(u − a)/2 − q(z)` (exact `p, q`) and `|a − h(z)|` of a
+/// The DC auxiliary centred at the anchor: the program's `U` stands for
+/// `u − (p + q)(ž) − (p + q)'(ž)(z − ž)`, so `u = U + s∘z + c` with `s = (p + q)'(ž)` and
+/// `c = (p + q)(ž) − s ž` per entry (and the penalty's DC group is `Σ U`).
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Shift {
+    pub s: Vec<f64>,
+    pub c: Vec<f64>,
+}
+
+impl Shift {
+    /// The shift of a hidden layer whose anchor pre-activations are `z0`.
+    pub fn at(act: &model::Activation, z0: &DMatrix<f64>) -> Shift {
+        let (mut s, mut c) = (Vec::with_capacity(z0.len()), Vec::with_capacity(z0.len()));
+        for &z in z0.iter() {
+            let ((p, pd), (q, qd)) = crate::nn::activation::dc_parts(act, z).unwrap_or_default();
+            s.push(pd + qd);
+            c.push(p + q - (pd + qd) * z);
+        }
+        Shift { s, c }
+    }
+
+    /// `u` at values `(U, Z)`.
+    pub fn u(&self, uh: &DMatrix<f64>, z: &DMatrix<f64>) -> DMatrix<f64> {
+        let mut u = uh.clone();
+        for k in 0..u.len() {
+            u[k] += self.s[k] * z[k] + self.c[k];
+        }
+        u
+    }
+}
+
+/// `(u + a)/2 ≥ p(Z)` and `(u − a)/2 ≥ q(Z)` with `u = U + s∘Z + c`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn constraints(
+    prog: &Program,
+    (p, q): &(Expr, Expr),
+    layer: usize,
+    z: VarId,
+    a: VarId,
+    u: VarId,
+    shift: &Shift,
+) -> Vec<Constraint> {
+    let k = layer + 1;
+    let zb = &prog.vars[z.0];
+    let uu = prog
+        .var(u)
+        .add(
+            &prog
+                .var(z)
+                .mul_elem(&shift.s)
+                .expect("one slope per entry"),
+        )
+        .and_then(|x| x.add(&Affine::constant(zb.rows, zb.cols, shift.c.clone())?))
+        .expect("shapes match");
+    let av = prog.var(a);
+    let plus = uu.add(&av).expect("shapes match").scale(0.5);
+    let minus = uu.sub(&av).expect("shapes match").scale(0.5);
+    vec![
+        Constraint::ge(plus.into(), p.clone())
+            .with_label(format!("layer {k}: (u{k} + A{k})/2 >= p(Z{k})")),
+        Constraint::ge(minus.into(), q.clone())
+            .with_label(format!("layer {k}: (u{k} - A{k})/2 >= q(Z{k})")),
+    ]
+}
+
+/// Largest `|(u + a)/2 − p(z)|` and `|(u − a)/2 − q(z)|` (exact `p, q`) and `|a − h(z)|` of a
 /// hidden layer's values.
 pub(super) fn gaps(
     act: &model::Activation,
@@ -201,8 +249,8 @@ pub(super) fn gaps(
     let (mut gp, mut gq, mut ga) = (0.0_f64, 0.0_f64, 0.0_f64);
     for k in 0..z.len() {
         let ((p, _), (q, _)) = crate::nn::activation::dc_parts(act, z[k]).unwrap_or_default();
-        gp = gp.max((u[k] + a[k]) / 2.0 - p);
-        gq = gq.max((u[k] - a[k]) / 2.0 - q);
+        gp = gp.max(((u[k] + a[k]) / 2.0 - p).abs());
+        gq = gq.max(((u[k] - a[k]) / 2.0 - q).abs());
         ga = ga.max((a[k] - (p - q)).abs());
     }
     (gp, gq, ga)

@@ -37,7 +37,6 @@ use rand_chacha::ChaCha8Rng;
 use super::network::{trained_net, TrainedNet};
 use super::{Exactness, Lowering, Measure, Next, Recovered};
 use crate::conic::canon::ColumnMap;
-use crate::conic::{Cone, ConicProblem};
 use crate::convex::from_model::{self, Context, Translation};
 use crate::convex::{Affine, Constraint, ConstraintKind, Expr, LinOp, Sense, VarId, VarSpec};
 use crate::diag::{Diagnostic, SourceMap, Span};
@@ -45,7 +44,6 @@ use crate::model::OptionValue;
 use crate::model::{self, BiasMode, DataPart, ExprKind, Method, MethodKind, Model, NetId};
 use crate::nn::network::DenseNet;
 use crate::nn::{adam, eval, Values};
-use penalty::Penalty;
 
 /// The method's name in stages, origins and reports.
 pub const STAGE: &str = "convex_nn";
@@ -123,6 +121,8 @@ pub(crate) struct Lifted {
     ad: Vec<Option<VarId>>,
     /// Every `sigmoid_hbar` replaced by tangent planes.
     tangents: Vec<dc::Tangent>,
+    /// `(p(Z), q(Z))` per hidden layer.
+    splits: Vec<(Expr, Expr)>,
 }
 
 /// The anchor: weights per layer and their true forward pass.
@@ -137,20 +137,12 @@ pub(crate) struct Anchor {
     point: Vec<f64>,
 }
 
-/// The numbers an anchor writes into the program: the penalty and the anchor planes.
+/// The numbers an anchor writes into the program besides the parabolic cones: the DC shifts
+/// and the anchor planes.
 #[derive(Clone, Debug, PartialEq)]
 struct Numbers {
-    penalty: Penalty,
+    shifts: Vec<dc::Shift>,
     planes: Vec<Vec<(f64, f64)>>,
-}
-
-/// Where an anchor-plane row sits in the conic form: its row, the index into `A`'s values of
-/// each argument term with the term's coefficient, and the argument's constant.
-#[derive(Debug)]
-struct Slot {
-    row: usize,
-    terms: Vec<(usize, f64)>,
-    constant: f64,
 }
 
 /// The Convex-NN lowering and its sequence state.
@@ -162,14 +154,9 @@ pub struct ConvexNn {
     lifted: Lifted,
     anchor: Anchor,
     numbers: Numbers,
-    /// The numbers of the previous pass's program (what its conic form holds).
-    previous: Option<Numbers>,
     translation: OnceCell<Translation>,
-    slots: OnceCell<Option<Vec<Slot>>>,
     /// How much each model constraint is tightened in the relaxation, by name.
     offsets: Vec<(String, f64)>,
-    /// The constraints changed since the previous pass: build the program again.
-    rebuild: bool,
     passes: usize,
     last_objective: Option<f64>,
     /// Passes whose objective rose above the previous one's, with the rise.
@@ -239,6 +226,18 @@ impl ConvexNn {
                 return Err(vec![d.with_help("minimize the negated objective instead")]);
             }
         }
+        // The objective of every pass: the model's plus η r (fixed: the anchor's numbers are
+        // in the constraints).
+        let mut base = base;
+        let r: Expr = penalty::objective(&base.program, &lifted, options.eta * options.mu).into();
+        let objective = match base.program.objective.take() {
+            Some(obj) => Expr::linear(LinOp::Add, vec![obj.expr, r]).expect("scalars"),
+            None => r,
+        };
+        base.program.minimize(objective);
+        if let Some(o) = base.program.objective.as_mut() {
+            o.stage = STAGE;
+        }
         let (values, start_note) = start(model, &net, &options, method)?;
         let anchor = anchor(model, &net, &x, &values, &base, &lifted)?;
         let mut l = ConvexNn {
@@ -248,19 +247,16 @@ impl ConvexNn {
             base,
             lifted,
             numbers: Numbers {
-                penalty: Penalty::default(),
+                shifts: Vec::new(),
                 planes: Vec::new(),
             },
             anchor,
-            previous: None,
             translation: OnceCell::new(),
-            slots: OnceCell::new(),
             offsets: model
                 .constraints
                 .iter()
                 .map(|c| (c.name.clone(), 0.0))
                 .collect(),
-            rebuild: false,
             passes: 0,
             last_objective: None,
             increases: Vec::new(),
@@ -273,15 +269,10 @@ impl ConvexNn {
     }
 
     fn numbers_of(&self, anchor: &Anchor) -> Numbers {
-        let prog = &self.base.program;
         Numbers {
-            penalty: penalty::penalty(
-                prog,
-                &self.lifted,
-                &self.net,
-                anchor,
-                self.options.eta * self.options.mu,
-            ),
+            shifts: (0..self.lifted.a.len())
+                .map(|h| dc::Shift::at(&self.net.layers[h].activation, &anchor.z[h]))
+                .collect(),
             planes: self
                 .lifted
                 .tangents
@@ -291,8 +282,8 @@ impl ConvexNn {
         }
     }
 
-    /// The program for the current anchor: the base (bounds tightened by their offsets), the
-    /// anchor planes last, and the penalty in the objective.
+    /// The program for the current anchor: the base (bounds tightened by their offsets), then
+    /// the parabolic cones, the DC splits and the anchor planes, all around the anchor.
     fn build_translation(&self) -> Translation {
         let mut t = self.base.clone();
         t.program.keep_zeros = true;
@@ -311,80 +302,26 @@ impl ConvexNn {
                 }
             }
         }
-        for (tan, planes) in self.lifted.tangents.iter().zip(&self.numbers.planes) {
-            let c = tan.constraint(&t.program, planes).with_stage(STAGE);
-            t.program.constrain(c);
+        let lf = &self.lifted;
+        let mut cons = parabolic::constraints(&t.program, lf, &self.net, &self.anchor);
+        for (h, split) in lf.splits.iter().enumerate() {
+            cons.extend(dc::constraints(
+                &t.program,
+                split,
+                h,
+                lf.z[h],
+                lf.a[h],
+                lf.u[h],
+                &self.numbers.shifts[h],
+            ));
         }
-        let p = &self.numbers.penalty;
-        let r: Expr = Affine::from_fn(1, 1, |_, terms| {
-            for &(c, a) in &p.terms {
-                terms.push(c, a);
-            }
-            p.constant
-        })
-        .into();
-        let expr = match t.program.objective.take() {
-            Some(obj) => Expr::linear(LinOp::Add, vec![obj.expr, r]).expect("scalars"),
-            None => r,
-        };
-        t.program.minimize(expr);
-        if let Some(o) = t.program.objective.as_mut() {
-            o.stage = STAGE;
+        for (tan, planes) in lf.tangents.iter().zip(&self.numbers.planes) {
+            cons.push(tan.constraint(&t.program, planes));
+        }
+        for c in cons {
+            t.program.constrain(c.with_stage(STAGE));
         }
         t
-    }
-
-    /// The anchor-plane rows of `p` (the previous pass's conic form, holding the numbers
-    /// `prev`): the program's last constraints, one `Nonneg` row per entry. Every stored value
-    /// is checked against `prev`, so a layout this does not expect falls back to building.
-    fn slots_in(&self, p: &ConicProblem, prev: &Numbers) -> Option<Vec<Slot>> {
-        let total: usize = self.lifted.tangents.iter().map(|t| t.arg.len()).sum();
-        let mut rows = 0;
-        for c in p.cones.iter().rev() {
-            if rows >= total {
-                break;
-            }
-            match c {
-                Cone::Nonneg(n) => rows += n,
-                _ => return None,
-            }
-        }
-        if rows != total {
-            return None;
-        }
-        let mut row = p.b.len().checked_sub(total)?;
-        let prog = &self.base.program;
-        let mut out = Vec::with_capacity(total);
-        for (tan, planes) in self.lifted.tangents.iter().zip(&prev.planes) {
-            let tb = &prog.vars[tan.t.0];
-            for (k, &(s, b)) in planes.iter().enumerate() {
-                // s(x) = T − s·arg − b ≥ 0 is stored as A x + s = b with A = −∂s, b = s(0).
-                let t_pos = p.a.position(row, tb.offset + k)?;
-                if p.a.nzval[t_pos] != -1.0 {
-                    return None;
-                }
-                let (cols, coefs, c0) = tan.arg.entry(k);
-                let mut terms = Vec::with_capacity(cols.len());
-                for (&j, &a) in cols.iter().zip(coefs) {
-                    let pos = p.a.position(row, j)?;
-                    if (p.a.nzval[pos] - s * a).abs() > 1e-12 * (1.0 + (s * a).abs()) {
-                        return None;
-                    }
-                    terms.push((pos, a));
-                }
-                let want = -s * c0 - b;
-                if (p.b[row] - want).abs() > 1e-12 * (1.0 + want.abs()) {
-                    return None;
-                }
-                out.push(Slot {
-                    row,
-                    terms,
-                    constant: c0,
-                });
-                row += 1;
-            }
-        }
-        Some(out)
     }
 
     /// The program blocks' values at `x`: `(Z, A, U)` of each hidden layer.
@@ -519,6 +456,7 @@ impl Hook<'_> {
             wd: Vec::new(),
             ad: Vec::new(),
             tangents: Vec::new(),
+            splits: Vec::new(),
         };
         for (i, l) in layers.iter().enumerate() {
             let k = i + 1;
@@ -540,13 +478,11 @@ impl Hook<'_> {
                 lf.ad.push(None);
             }
         }
-        let mut cons = vec![self.first_layer(cx, &lf)];
-        cons.extend(parabolic::constraints(&cx.prog, &lf, self.net));
+        let cons = vec![self.first_layer(cx, &lf)];
         let mut tangents = Vec::new();
         for (h, layer) in layers[..hidden].iter().enumerate() {
-            let act = &layer.activation;
-            let (z, a, u) = (lf.z[h], lf.a[h], lf.u[h]);
-            cons.extend(dc::constraints(cx, act, h, z, a, u, &mut tangents)?);
+            let split = dc::parts(cx, &layer.activation, h, lf.z[h], &mut tangents)?;
+            lf.splits.push(split);
         }
         lf.tangents = tangents;
         for c in cons {
@@ -655,34 +591,6 @@ impl Lowering for ConvexNn {
         self.translation.get_or_init(|| self.build_translation())
     }
 
-    fn update_conic(&self, problem: &mut ConicProblem) -> bool {
-        let Some(prev) = self.previous.as_ref() else {
-            return false;
-        };
-        if self.rebuild {
-            return false;
-        }
-        let Some(slots) = self.slots.get_or_init(|| self.slots_in(problem, prev)) else {
-            return false;
-        };
-        let (old, new) = (&prev.penalty, &self.numbers.penalty);
-        for &(c, a) in &old.terms {
-            problem.q[c] -= a;
-        }
-        for &(c, a) in &new.terms {
-            problem.q[c] += a;
-        }
-        problem.constant += new.constant - old.constant;
-        let planes = self.numbers.planes.iter().flatten();
-        for (slot, &(s, b)) in slots.iter().zip(planes) {
-            for &(pos, a) in &slot.terms {
-                problem.a.nzval[pos] = s * a;
-            }
-            problem.b[slot.row] = -s * slot.constant - b;
-        }
-        true
-    }
-
     fn recover(
         &self,
         model: &Model,
@@ -699,10 +607,11 @@ impl Lowering for ConvexNn {
     ) -> Result<Option<Measure>, Vec<Diagnostic>> {
         let x = &r.program;
         let prog = &self.base.program;
-        let (gw, ga, prod) = parabolic::gaps(prog, &self.lifted, &self.net, x);
+        let (gw, ga, prod) = parabolic::gaps(prog, &self.lifted, &self.net, &self.anchor, x);
         let (mut gp, mut gq, mut gact) = (0.0_f64, 0.0_f64, 0.0_f64);
-        for (h, (z, a, u)) in self.hidden_values(x).iter().enumerate() {
-            let (p, q, act) = dc::gaps(&self.net.layers[h].activation, z, a, u);
+        for (h, (z, a, uh)) in self.hidden_values(x).iter().enumerate() {
+            let u = self.numbers.shifts[h].u(uh, z);
+            let (p, q, act) = dc::gaps(&self.net.layers[h].activation, z, a, &u);
             (gp, gq, gact) = (gp.max(p), gq.max(q), gact.max(act));
         }
         let tangent = self
@@ -730,7 +639,7 @@ impl Lowering for ConvexNn {
             ("true_objective".to_string(), truth),
             (
                 "penalty".to_string(),
-                penalty::value(&self.numbers.penalty, x),
+                penalty::value(prog, &self.lifted, self.options.eta * self.options.mu, x),
             ),
             ("lifting_w".to_string(), gw),
             ("lifting_a".to_string(), ga),
@@ -803,16 +712,11 @@ impl Lowering for ConvexNn {
             &self.base,
             &self.lifted,
         )?;
-        let numbers = self.numbers_of(&anchor);
-        self.previous = Some(std::mem::replace(&mut self.numbers, numbers));
+        self.numbers = self.numbers_of(&anchor);
         self.anchor = anchor;
-        self.rebuild = tightened;
         // A tightened program is a new problem: its first objective is not compared.
         self.last_objective = if tightened { None } else { objective };
         self.translation = OnceCell::new();
-        if tightened {
-            self.slots = OnceCell::new();
-        }
         Ok(Next::Again)
     }
 
@@ -994,8 +898,7 @@ impl Lowering for ConvexNn {
                     "stage": "penalty",
                     "eta": self.options.eta,
                     "mu": self.options.mu,
-                    "terms": self.numbers.penalty.terms.len(),
-                    "constant": self.numbers.penalty.constant,
+                    "terms": penalty::columns(&self.base.program, &self.lifted).len(),
                 }),
             },
         ]
@@ -1139,9 +1042,8 @@ impl ConvexNn {
         );
         let _ = writeln!(
             s,
-            "  linear    {} terms; at the start anchor its constant is {:.6}",
-            self.numbers.penalty.terms.len(),
-            self.numbers.penalty.constant
+            "  program   centred at the anchor: each bracket is one program variable (Wd_i, Ad_j, U_ji), so eta r = eta mu (sum Wd + sum Ad + sum U), {} terms, fixed; the anchor's numbers are in the constraints",
+            penalty::columns(&self.base.program, &self.lifted).len()
         );
         let _ = writeln!(
             s,

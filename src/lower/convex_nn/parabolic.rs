@@ -10,8 +10,18 @@
 //! rotated second-order cone `‖x‖² ≤ u·1`. Exact when `Wd_i = ‖w_i‖²` and `Ad_j = ‖a_j‖²`:
 //! then the first two force `z_ji − b_i = w_i·a_j`. A relaxation otherwise; its size is linear
 //! in the samples (`2 m n + n + m` cones per layer).
+//!
+//! The lifted scalars are written centred at the anchor `(w̌, ǎ)`: the program's `Wd_i` stands
+//! for `Wd_i − 2 w_i·w̌_i + ‖w̌_i‖²` (and `Ad_j` likewise), which turns the four inequalities into
+//! ```text
+//!   ‖δw_i ± δa_j‖² ≤ Wd_i + Ad_j ± 2(z_ji − b_i) ∓ 2(ǎ_j·w_i + w̌_i·a_j − w̌_i·ǎ_j)
+//!   ‖δw_i‖² ≤ Wd_i,   ‖δa_j‖² ≤ Ad_j          (δw = w − w̌, δa = a − ǎ)
+//! ```
+//! the same set, whose numbers are small near the anchor: the penalty's lifting group is then
+//! `Σ Wd_i + Σ Ad_j` with no large constant cancelling a large linear part (which costs the
+//! solver its accuracy).
 
-use super::Lifted;
+use super::{Anchor, Lifted};
 use crate::convex::{Affine, Constraint, Expr, Program, VarId};
 use crate::lower::network::TrainedNet;
 use crate::model::BiasMode;
@@ -36,8 +46,13 @@ fn bias_cols(prog: &Program, lf: &Lifted, net: &TrainedNet, l: usize, i: usize) 
     out
 }
 
-/// Every cone of the relaxation, layer by layer.
-pub(super) fn constraints(prog: &Program, lf: &Lifted, net: &TrainedNet) -> Vec<Constraint> {
+/// Every cone of the relaxation around `anchor`, layer by layer.
+pub(super) fn constraints(
+    prog: &Program,
+    lf: &Lifted,
+    net: &TrainedNet,
+    anchor: &Anchor,
+) -> Vec<Constraint> {
     let m = net.samples;
     let mut out = Vec::new();
     for l in 1..net.layers.len() {
@@ -47,15 +62,18 @@ pub(super) fn constraints(prog: &Program, lf: &Lifted, net: &TrainedNet) -> Vec<
             lf.ad[l].expect("lifted from layer 2"),
         );
         let (w, a, z) = (lf.w[l], lf.a[l - 1], lf.z[l]);
+        let (w0, a0) = (&anchor.w[l], &anchor.a[l - 1]);
         let k = l + 1;
+        let n_in = layer.inputs;
         for i in 0..layer.outputs {
             let bias = bias_cols(prog, lf, net, l, i);
             for j in 0..m {
+                let dot: f64 = (0..n_in).map(|e| w0[(i, e)] * a0[(j, e)]).sum();
                 for sign in [1.0, -1.0] {
-                    let x = Affine::from_fn(layer.inputs, 1, |e, terms| {
+                    let x = Affine::from_fn(n_in, 1, |e, terms| {
                         terms.push(col(prog, w, i, e), 1.0);
                         terms.push(col(prog, a, j, e), sign);
-                        0.0
+                        -(w0[(i, e)] + sign * a0[(j, e)])
                     });
                     let u = Affine::from_fn(1, 1, |_, terms| {
                         terms.push(col(prog, wd, i, 0), 1.0);
@@ -64,7 +82,11 @@ pub(super) fn constraints(prog: &Program, lf: &Lifted, net: &TrainedNet) -> Vec<
                         for &c in &bias {
                             terms.push(c, -2.0 * sign);
                         }
-                        0.0
+                        for e in 0..n_in {
+                            terms.push(col(prog, w, i, e), -2.0 * sign * a0[(j, e)]);
+                            terms.push(col(prog, a, j, e), -2.0 * sign * w0[(i, e)]);
+                        }
+                        2.0 * sign * dot
                     });
                     let label = if sign > 0.0 {
                         format!("layer {k}: |w_i + a_j|^2 <= Wd_i + Ad_j + 2(z_ji - b_i)")
@@ -77,9 +99,9 @@ pub(super) fn constraints(prog: &Program, lf: &Lifted, net: &TrainedNet) -> Vec<
                     );
                 }
             }
-            let x = Affine::from_fn(layer.inputs, 1, |e, terms| {
+            let x = Affine::from_fn(n_in, 1, |e, terms| {
                 terms.push(col(prog, w, i, e), 1.0);
-                0.0
+                -w0[(i, e)]
             });
             out.push(
                 Constraint::rotated_soc(
@@ -91,9 +113,9 @@ pub(super) fn constraints(prog: &Program, lf: &Lifted, net: &TrainedNet) -> Vec<
             );
         }
         for j in 0..m {
-            let x = Affine::from_fn(layer.inputs, 1, |e, terms| {
+            let x = Affine::from_fn(n_in, 1, |e, terms| {
                 terms.push(col(prog, a, j, e), 1.0);
-                0.0
+                -a0[(j, e)]
             });
             out.push(
                 Constraint::rotated_soc(
@@ -114,21 +136,29 @@ pub(super) fn cones(net: &TrainedNet, l: usize) -> usize {
     2 * m * n + n + m
 }
 
-/// Largest gaps at the program values `x`: `(Wd_i − ‖w_i‖², Ad_j − ‖a_j‖², |z_ji − b_i −
-/// w_i·a_j|)` over every lifted layer.
-pub(super) fn gaps(prog: &Program, lf: &Lifted, net: &TrainedNet, x: &[f64]) -> (f64, f64, f64) {
+/// Largest gaps at the program values `x` of a pass around `anchor`: `(Wd_i − ‖w_i‖²,
+/// Ad_j − ‖a_j‖², |z_ji − b_i − w_i·a_j|)` over every lifted layer, with `Wd, Ad` uncentred
+/// (`Wd_i − ‖w_i‖²` is the program's `Wd_i − ‖w_i − w̌_i‖²`).
+pub(super) fn gaps(
+    prog: &Program,
+    lf: &Lifted,
+    net: &TrainedNet,
+    anchor: &Anchor,
+    x: &[f64],
+) -> (f64, f64, f64) {
     let (mut gw, mut ga, mut prod) = (0.0_f64, 0.0_f64, 0.0_f64);
     let m = net.samples;
     for l in 1..net.layers.len() {
         let layer = &net.layers[l];
         let (wd, ad) = (lf.wd[l].expect("lifted"), lf.ad[l].expect("lifted"));
         let (w, a, z) = (lf.w[l], lf.a[l - 1], lf.z[l]);
+        let (w0, a0) = (&anchor.w[l], &anchor.a[l - 1]);
         let v = |c: usize| x[c];
         for i in 0..layer.outputs {
-            let norm: f64 = (0..layer.inputs)
-                .map(|e| v(col(prog, w, i, e)).powi(2))
+            let dist: f64 = (0..layer.inputs)
+                .map(|e| (v(col(prog, w, i, e)) - w0[(i, e)]).powi(2))
                 .sum();
-            gw = gw.max(v(col(prog, wd, i, 0)) - norm);
+            gw = gw.max(v(col(prog, wd, i, 0)) - dist);
             let b: f64 = bias_cols(prog, lf, net, l, i).into_iter().map(v).sum();
             for j in 0..m {
                 let dot: f64 = (0..layer.inputs)
@@ -138,10 +168,10 @@ pub(super) fn gaps(prog: &Program, lf: &Lifted, net: &TrainedNet, x: &[f64]) -> 
             }
         }
         for j in 0..m {
-            let norm: f64 = (0..layer.inputs)
-                .map(|e| v(col(prog, a, j, e)).powi(2))
+            let dist: f64 = (0..layer.inputs)
+                .map(|e| (v(col(prog, a, j, e)) - a0[(j, e)]).powi(2))
                 .sum();
-            ga = ga.max(v(col(prog, ad, j, 0)) - norm);
+            ga = ga.max(v(col(prog, ad, j, 0)) - dist);
         }
     }
     (gw, ga, prod)
