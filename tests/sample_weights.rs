@@ -1,7 +1,9 @@
 //! Sample weights (`weights = balanced`, `train.w`, `weighted_squared_error`): the weights
 //! against their closed form `n / (k · |C|)` over the training rows, with and without a split,
 //! for two and three classes; the weighted loss through the convex path against the closed form
-//! of weighted least squares.
+//! of weighted least squares; and the two Yeast examples trained by Adam through the CLI.
+
+mod common;
 
 use std::path::Path;
 
@@ -152,4 +154,53 @@ fn the_weighted_loss_is_weighted_least_squares_in_the_convex_path() {
     let value = |k: usize| map.values(&x, vars[k].expect("used")).expect("a block")[0];
     assert!((value(0) - a).abs() < 1e-5, "a = {} vs {a}", value(0));
     assert!((value(1) - b).abs() < 1e-5, "b = {} vs {b}", value(1));
+}
+
+/// The errors of one part of a JSON report: (balanced error, minority class, its error rate).
+fn part_errors(report: &serde_json::Value, part: &str) -> (f64, String, f64) {
+    let m = &report["metrics"][part];
+    (
+        m["balanced_error"].as_f64().expect("balanced_error"),
+        m["minority"]["name"]
+            .as_str()
+            .expect("minority")
+            .to_string(),
+        m["minority"]["error_rate"].as_f64().expect("error_rate"),
+    )
+}
+
+/// Both Yeast examples train (as declared: 3 restarts of 1,000 Adam steps). On the training
+/// rows, weighting the classes by their inverse size lowers both the minority (MIT) error and
+/// the balanced error; the reports carry both.
+#[test]
+fn the_yeast_examples_train_and_weighting_helps_the_minority_class() {
+    let root = common::root();
+    let run = |file: &str| -> serde_json::Value {
+        let out = common::cnnc_ok(&root, &["train", file, "--report", "json"]);
+        serde_json::from_slice(&out).expect("a JSON report")
+    };
+    let plain = run("examples/yeast_adam.cnn");
+    let balanced = run("examples/yeast_adam_balanced.cnn");
+    for r in [&plain, &balanced] {
+        assert_eq!(r["status"], "trained");
+        assert_eq!(r["metrics"]["train"]["n"], 387);
+        assert_eq!(r["metrics"]["test"]["n"], 128);
+    }
+    let (plain_bal, name, plain_minor) = part_errors(&plain, "train");
+    let (bal_bal, name2, bal_minor) = part_errors(&balanced, "train");
+    assert_eq!((name.as_str(), name2.as_str()), ("MIT", "MIT"));
+    assert!(bal_minor < plain_minor, "{bal_minor} vs {plain_minor}");
+    assert!(bal_bal < plain_bal, "{bal_bal} vs {plain_bal}");
+    // The test part's minority is MIT too (21 of 128 rows).
+    assert_eq!(part_errors(&balanced, "test").1, "MIT");
+    // The balanced error is the mean of the two classes' error rates.
+    let classes = balanced["metrics"]["test"]["classes"]
+        .as_array()
+        .expect("classes");
+    let mean = classes
+        .iter()
+        .map(|c| c["error_rate"].as_f64().expect("rate"))
+        .sum::<f64>()
+        / 2.0;
+    assert!((part_errors(&balanced, "test").0 - mean).abs() < 1e-15);
 }
