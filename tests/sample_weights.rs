@@ -1,7 +1,8 @@
 //! Sample weights (`weights = balanced`, `train.w`, `weighted_squared_error`): the weights
 //! against their closed form `n / (k · |C|)` over the training rows, with and without a split,
 //! for two and three classes; the weighted loss through the convex path against the closed form
-//! of weighted least squares; and the two Yeast examples trained by Adam through the CLI.
+//! of weighted least squares, and through exact patterns against the recovered network's own
+//! weighted loss; and the two Yeast examples trained by Adam through the CLI.
 
 mod common;
 
@@ -154,6 +155,48 @@ fn the_weighted_loss_is_weighted_least_squares_in_the_convex_path() {
     let value = |k: usize| map.values(&x, vars[k].expect("used")).expect("a block")[0];
     assert!((value(0) - a).abs() < 1e-5, "a = {} vs {a}", value(0));
     assert!((value(1) - b).abs() < 1e-5, "b = {} vs {b}", value(1));
+}
+
+/// Exact patterns on a weighted loss: the convex program (the loss with `train.w ^ 0.5` folded
+/// into its rows) and the recovered network evaluated numerically (as Adam evaluates it) give the
+/// same objective, and it differs from the unweighted optimum.
+#[test]
+fn patterns_reach_the_weighted_objective_the_network_evaluates() {
+    let text = |loss: &str, weights: &str| {
+        format!(
+            "use losses
+             use regularizers.{{weight_decay}}
+             data train = inline(x = [[-2], [-1], [0], [1], [2], [3], [4]],
+                                 label = [0, 1, 0, 0, 0, 1, 0]{weights})
+             network net(train) {{
+                 dense(6, relu, bias = column)
+                 dense(1, bias = none)
+             }}
+             minimize {loss} + weight_decay(net, 0.1)
+             method patterns(enumeration = exact)"
+        )
+    };
+    let run = |t: String| {
+        let (sources, m) = model(&t);
+        let trained = match cnnc::driver::train::train(&m, &sources, &m.methods[0]) {
+            Ok(t) => t,
+            Err(_) => panic!("does not train"),
+        };
+        cnnc::driver::report::report(&trained).expect("a report")
+    };
+    let weighted = run(text(
+        "weighted_squared_error(net(train.x), train.y, train.w)",
+        ", weights = balanced",
+    ));
+    assert_eq!(weighted.status, "optimal");
+    let rel = weighted.relative_difference.expect("both objectives");
+    assert!(rel < 1e-6, "relative difference {rel}");
+    let plain = run(text("squared_error(net(train.x), train.y)", ""));
+    let (w, p) = (
+        weighted.objective.expect("objective"),
+        plain.objective.expect("objective"),
+    );
+    assert!((w - p).abs() > 1e-3 * p, "{w} vs {p}");
 }
 
 /// The errors of one part of a JSON report: (balanced error, minority class, its error rate).
