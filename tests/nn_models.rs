@@ -172,3 +172,87 @@ fn classification_metrics_of_a_trained_network() {
     assert_eq!(c.confusion, vec![vec![2, 0], vec![0, 2]]);
     assert!(got.test.is_none());
 }
+
+/// Six samples, four of class `0` (−1) and two of class `1` (+1), with inverse-class-size
+/// weights: 6 / (2 · 4) = 0.75 for `0`, 6 / (2 · 2) = 1.5 for `1`.
+fn weighted(objective: &str) -> Model {
+    model(&format!(
+        "use losses
+         data train = inline(x = [[0.5, -1], [1, 2], [-1.5, 0.3], [2, -0.7], [0.1, 0.9], [-0.4, -0.2]],
+                             label = [1, 0, 1, 0, 0, 0], positive = 1, weights = balanced)
+         network net(train) {{
+             dense(3, sigmoid)
+             dense(1)
+         }}
+         minimize {objective}
+         method adam(lr = 0.05, epochs = 200, restarts = 2, seed = 4)"
+    ))
+}
+
+/// `½ Σᵢ wᵢ (ŷᵢ − yᵢ)²` of the 3-sigmoid network at `at`, by hand: `ŷ = σ(X W1ᵀ + b1) W2ᵀ + b2`
+/// and the weights from the class sizes (not from the dataset's own weight column).
+fn weighted_loss_by_hand(m: &Model, at: &Values) -> f64 {
+    let ds = &m.datasets[0];
+    let (w1, b1) = (at.get(cnnc::model::VarId(0)), at.get(cnnc::model::VarId(1)));
+    let (w2, b2) = (at.get(cnnc::model::VarId(2)), at.get(cnnc::model::VarId(3)));
+    let positives = ds.y.iter().filter(|&&v| v > 0.0).count() as f64;
+    let n = ds.n() as f64;
+    let mut sum = 0.0;
+    for i in 0..ds.n() {
+        let mut out = b2[0];
+        for j in 0..3 {
+            let z = w1[(j, 0)] * ds.x[(i, 0)] + w1[(j, 1)] * ds.x[(i, 1)] + b1[j];
+            out += w2[(0, j)] / (1.0 + (-z).exp());
+        }
+        let y = ds.y[(i, 0)];
+        let size = if y > 0.0 { positives } else { n - positives };
+        let w = n / (2.0 * size);
+        sum += w * (out - y) * (out - y);
+    }
+    0.5 * sum
+}
+
+#[test]
+fn the_weighted_squared_error_is_the_weighted_sum_by_hand() {
+    let m = weighted("weighted_squared_error(net(train.x), train.y, train.w)");
+    let ds = &m.datasets[0];
+    let w = ds.w.as_ref().expect("weights");
+    let expected = [1.5, 0.75, 1.5, 0.75, 0.75, 0.75];
+    assert_eq!(w.as_slice(), &expected);
+    let at = pattern_point(&m);
+    let want = weighted_loss_by_hand(&m, &at);
+    let got = eval::objective(&m, &at).expect("evaluates");
+    assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
+    // Unweighted, the same point gives the plain half squared error: the weights matter.
+    let plain = weighted("squared_error(net(train.x), train.y)");
+    let unweighted = eval::objective(&plain, &at).expect("evaluates");
+    assert!((unweighted - want).abs() > 1e-3, "{unweighted} vs {want}");
+
+    // The gradient (as Adam uses it) against central differences.
+    let obj = &m.objective.as_ref().expect("objective").expr;
+    let (_, grad) = eval::value_and_gradient(&m, obj, &at).expect("evaluates");
+    let (x0, g) = (at.to_flat(), grad.to_flat());
+    let f = |x: &[f64]| weighted_loss_by_hand(&m, &Values::from_flat(&m, x).expect("length"));
+    let h = 1e-6;
+    for k in 0..x0.len() {
+        let (mut xp, mut xm) = (x0.clone(), x0.clone());
+        xp[k] += h;
+        xm[k] -= h;
+        let fd = (f(&xp) - f(&xm)) / (2.0 * h);
+        assert!(
+            (fd - g[k]).abs() / fd.abs().max(1.0) < 1e-6,
+            "entry {k}: {} vs {fd}",
+            g[k]
+        );
+    }
+
+    // Adam's reported objective at the point it returns is the weighted sum there.
+    let r = train(&m, &AdamOptions::from_method(&m.methods[0])).expect("trains");
+    let want = weighted_loss_by_hand(&m, &r.values);
+    assert!(
+        (r.objective - want).abs() <= 1e-12 * want,
+        "{} vs {want}",
+        r.objective
+    );
+    assert!(r.restarts.iter().all(|s| s.best < s.initial));
+}

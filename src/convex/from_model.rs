@@ -133,6 +133,13 @@ impl<'m> Context<'m> {
                 let m = match part {
                     DataPart::X => &ds.x,
                     DataPart::Y => &ds.y,
+                    DataPart::W => ds.w.as_ref().ok_or_else(|| {
+                        vec![Diagnostic::error(
+                            "E1012",
+                            format!("data `{}` has no sample weights", ds.name),
+                        )
+                        .with_primary(e.span, "no weights declared")]
+                    })?,
                 };
                 dense(m).map_err(shape_err)?
             }

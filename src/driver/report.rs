@@ -325,13 +325,19 @@ fn metrics_lines(s: &mut String, part: &str, m: &Metrics) {
                 .iter()
                 .map(|k| format!("{} {}/{} wrong", k.name, k.errors, k.count))
                 .collect();
+            let minority = c
+                .minority
+                .as_ref()
+                .map(|m| format!(", minority {} error {:.4}", m.name, m.error_rate))
+                .unwrap_or_default();
             let _ = writeln!(
                 s,
-                "{part:<10} n {}: accuracy {:.4}, ½‖ŷ−y‖² {}; {}",
+                "{part:<10} n {}: accuracy {:.4}, ½‖ŷ−y‖² {}; {}; balanced error {:.4}{minority}",
                 c.n,
                 c.accuracy,
                 num(c.loss),
-                per.join(", ")
+                per.join(", "),
+                c.balanced_error
             );
         }
     }

@@ -141,6 +141,9 @@ pub struct Class {
     pub rows: Vec<usize>,
     /// Test samples of the class (row indices into `test_x`).
     pub test_rows: Vec<usize>,
+    /// The sample weight of the class's rows with `weights = balanced`:
+    /// `n / (k · |C|)` for `n` training rows, `k` classes and `|C|` training rows of the class.
+    pub weight: Option<f64>,
 }
 
 /// A loaded dataset, split and standardized as declared.
@@ -168,6 +171,10 @@ pub struct Dataset {
     /// Test targets.
     #[serde(skip)]
     pub test_y: DMatrix<f64>,
+    /// Sample weights of the training rows (`weights = balanced`), shaped like `y`: every
+    /// column of row `i` holds that row's weight (its class's [`Class::weight`]).
+    #[serde(skip)]
+    pub w: Option<DMatrix<f64>>,
     /// Classes, for labelled data.
     pub classes: Vec<Class>,
     /// Column means and standard deviations removed from the features, if standardized.
@@ -465,6 +472,8 @@ pub enum DataPart {
     X,
     /// Targets.
     Y,
+    /// Sample weights (shaped like the targets).
+    W,
 }
 
 /// An expression of the model: shapes known, names resolved, functions inlined.

@@ -62,12 +62,25 @@ pub fn print_model(sources: &SourceMap, m: &Model) -> String {
                 };
                 line(format!("  y: {} classes ({coding})", d.y_shape()), None);
                 for c in &d.classes {
+                    let weight = c
+                        .weight
+                        .map(|w| format!(", weight {}", format_number(w)))
+                        .unwrap_or_default();
                     line(
                         format!(
-                            "  class {}: {} train, {} test",
+                            "  class {}: {} train, {} test{weight}",
                             c.name,
                             c.rows.len(),
                             c.test_rows.len()
+                        ),
+                        None,
+                    );
+                }
+                if d.w.is_some() {
+                    line(
+                        format!(
+                            "  w: {} balanced sample weights n / (k · |class|) over the training rows",
+                            d.y_shape()
                         ),
                         None,
                     );
@@ -235,6 +248,7 @@ pub fn expr(m: &Model, e: &Expr) -> String {
             let p = match part {
                 DataPart::X => "x",
                 DataPart::Y => "y",
+                DataPart::W => "w",
             };
             format!("{}.{p}", m.datasets[d.0].name)
         }

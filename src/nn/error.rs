@@ -87,6 +87,9 @@ pub enum EvalError {
     /// The model has no objective.
     #[error("the model has no objective")]
     NoObjective,
+    /// Sample weights of data declared without them (a checked model never reads them).
+    #[error("the data have no sample weights")]
+    NoWeights,
     /// A singular value decomposition did not converge.
     #[error("the singular value decomposition in `{0}` did not converge")]
     Svd(&'static str),

@@ -213,6 +213,7 @@ impl<'m> Evaluator<'m> {
                     match part {
                         DataPart::X => ds.x.clone(),
                         DataPart::Y => ds.y.clone(),
+                        DataPart::W => ds.w.clone().ok_or(EvalError::NoWeights)?,
                     },
                     true,
                 )

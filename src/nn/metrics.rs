@@ -5,7 +5,10 @@
 //! (column means `ȳ`; undefined for constant targets). Classification, with targets coded
 //! −1/+1: one column means two classes, class 1 (+1) predicted where `ŷ > 0`, class 0
 //! otherwise; several columns are one-vs-rest, the class of the largest output is predicted.
-//! Reported: accuracy, each class's count, errors and error rate, and the confusion counts.
+//! Reported: accuracy, each class's count, errors and error rate, the balanced error (the mean
+//! of the error rates of the classes present, `1 − balanced accuracy`), the error of the
+//! minority class (the class with the fewest samples present, the first on ties), and the
+//! confusion counts.
 
 use nalgebra::DMatrix;
 use serde::Serialize;
@@ -53,6 +56,10 @@ pub struct Classification {
     pub accuracy: f64,
     /// Per-class errors, in the order of the class names.
     pub classes: Vec<ClassError>,
+    /// The mean error rate of the classes with samples (0 without samples).
+    pub balanced_error: f64,
+    /// The class with the fewest samples (of those with any; the first on ties).
+    pub minority: Option<ClassError>,
     /// `confusion[true][predicted]` sample counts.
     pub confusion: Vec<Vec<usize>>,
 }
@@ -184,6 +191,19 @@ pub fn classification(
         .collect();
     let n = y.nrows();
     let correct: usize = (0..k).map(|c| confusion[c][c]).sum();
+    let present: Vec<&ClassError> = classes.iter().filter(|c| c.count > 0).collect();
+    let balanced_error = if present.is_empty() {
+        0.0
+    } else {
+        present.iter().map(|c| c.error_rate).sum::<f64>() / present.len() as f64
+    };
+    let mut minority: Option<&ClassError> = None;
+    for c in &present {
+        if minority.is_none_or(|m| c.count < m.count) {
+            minority = Some(c);
+        }
+    }
+    let minority = minority.cloned();
     Ok(Classification {
         n,
         loss: 0.5 * (pred - y).norm_squared(),
@@ -193,6 +213,8 @@ pub fn classification(
             correct as f64 / n as f64
         },
         classes,
+        balanced_error,
+        minority,
         confusion,
     })
 }

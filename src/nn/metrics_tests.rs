@@ -65,6 +65,10 @@ fn binary_classification_by_hand() {
     assert_eq!(c.classes[1].error_rate, 1.0 / 3.0);
     // ½ Σ (ŷ − y)² = ½ (0.49 + 1.44 + 1.21 + 1 + 0).
     assert!((c.loss - 0.5 * (0.49 + 1.44 + 1.21 + 1.0)).abs() < 1e-12);
+    // Balanced error: the mean of 1/2 and 1/3; the minority is `no` (2 samples against 3).
+    assert_eq!(c.balanced_error, (0.5 + 1.0 / 3.0) / 2.0);
+    assert_eq!(c.minority.as_ref().map(|m| m.name.as_str()), Some("no"));
+    assert_eq!(c.minority.as_ref().map(|m| m.error_rate), Some(0.5));
     // Zero is not positive.
     assert_eq!(predicted_classes(&col(&[0.0, 1e-300])), vec![0, 1]);
 }
@@ -97,8 +101,36 @@ fn one_vs_rest_classification_by_hand() {
         c.classes.iter().map(|k| k.errors).collect::<Vec<_>>(),
         vec![0, 1, 1]
     );
+    // Error rates 0, 1, 1/2; `a` and `b` tie for the fewest samples (1): the first is taken.
+    assert_eq!(c.balanced_error, (0.0 + 1.0 + 0.5) / 3.0);
+    assert_eq!(c.minority.as_ref().map(|m| m.name.as_str()), Some("a"));
     // Two names for three columns is an error, not a panic.
     assert!(classification(&pred, &y, &names[..2]).is_err());
+}
+
+/// An imbalanced confusion matrix: 8 `major` (−1) and 2 `minor` (+1) samples; 7 and 1 of them
+/// right. Accuracy 0.8 hides a minority error of 1/2: balanced error (1/8 + 1/2) / 2 = 0.3125.
+#[test]
+fn balanced_and_minority_error_by_hand() {
+    let y = col(&[-1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, 1.0, 1.0]);
+    let pred = col(&[-1.0, -0.5, -0.2, -0.9, -0.1, -2.0, -0.3, 0.4, 0.7, -0.6]);
+    let names = vec!["major".to_string(), "minor".to_string()];
+    let c = classification(&pred, &y, &names).expect("ok");
+    assert_eq!(c.confusion, vec![vec![7, 1], vec![1, 1]]);
+    assert_eq!(c.accuracy, 0.8);
+    assert_eq!(c.balanced_error, 0.3125);
+    let m = c.minority.expect("a minority class");
+    assert_eq!((m.name.as_str(), m.count, m.errors), ("minor", 2, 1));
+    assert_eq!(m.error_rate, 0.5);
+
+    // A part without any `minor` sample (a small test split): only `major` counts, and it is
+    // the minority of the classes present.
+    let c = classification(&col(&[-1.0, 0.5]), &col(&[-1.0, -1.0]), &names).expect("ok");
+    assert_eq!(c.balanced_error, 0.5);
+    assert_eq!(c.minority.map(|m| m.name), Some("major".to_string()));
+    // No samples at all: nothing to average, no minority.
+    let c = classification(&DMatrix::zeros(0, 1), &DMatrix::zeros(0, 1), &names).expect("ok");
+    assert_eq!((c.balanced_error, c.minority), (0.0, None));
 }
 
 #[test]

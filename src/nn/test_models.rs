@@ -63,7 +63,7 @@ pub fn data(m: &Model, d: DataId, part: DataPart) -> Expr {
     let ds = &m.datasets[d.0];
     let shape = match part {
         DataPart::X => vec![ds.n(), ds.d()],
-        DataPart::Y => ds.y_shape().0,
+        DataPart::Y | DataPart::W => ds.y_shape().0,
     };
     e(ExprKind::Data(d, part), shape)
 }
@@ -169,11 +169,13 @@ pub fn add_data(m: &mut Model, x: DMatrix<f64>, y: DMatrix<f64>, classes: bool) 
                 name: "neg".into(),
                 rows: negs,
                 test_rows: Vec::new(),
+                weight: None,
             },
             Class {
                 name: "pos".into(),
                 rows: pos,
                 test_rows: Vec::new(),
+                weight: None,
             },
         ]
     } else {
@@ -195,6 +197,7 @@ pub fn add_data(m: &mut Model, x: DMatrix<f64>, y: DMatrix<f64>, classes: bool) 
         y,
         test_x: DMatrix::zeros(0, d),
         test_y: DMatrix::zeros(0, k),
+        w: None,
         classes: class_list,
         standardization: None,
         split: None,

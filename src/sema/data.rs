@@ -30,8 +30,16 @@ enum TargetMode {
     Labels,
 }
 
-/// `standardize`, `split` (fraction, seed) and `positive` (class name, where written).
-type CommonOptions = (bool, Option<(f64, u64)>, Option<(String, Span)>);
+/// The options every data source takes.
+struct CommonOptions {
+    standardize: bool,
+    /// Train fraction and seed.
+    split: Option<(f64, u64)>,
+    /// The class coded +1, where it was written.
+    positive: Option<(String, Span)>,
+    /// Where `weights = balanced` was written, if it was.
+    balanced: Option<Span>,
+}
 
 /// Raw columns before coding: features n×d, targets n×k as numbers or label strings.
 struct Table {
@@ -149,6 +157,7 @@ impl<'a> Checker<'a> {
         let mut standardize = false;
         let mut split = None;
         let mut seed = 0u64;
+        let mut balanced = None;
         for (name, kind, _) in &schema {
             let Some(a) = opts.get(name) else { continue };
             let v = self.option_value(&a.value, *kind)?;
@@ -156,6 +165,7 @@ impl<'a> Checker<'a> {
                 ("standardize", OptionValue::Bool(b)) => standardize = b,
                 ("split", OptionValue::Number(f)) => split = Some(f),
                 ("seed", OptionValue::Number(s)) => seed = s as u64,
+                ("weights", OptionValue::Word(w)) if w == "balanced" => balanced = Some(a.span),
                 _ => {}
             }
         }
@@ -166,7 +176,12 @@ impl<'a> Checker<'a> {
             }),
             None => None,
         };
-        Some((standardize, split.map(|f| (f, seed)), positive))
+        Some(CommonOptions {
+            standardize,
+            split: split.map(|f| (f, seed)),
+            positive,
+            balanced,
+        })
     }
 
     fn csv_data(
@@ -187,6 +202,7 @@ impl<'a> Checker<'a> {
                 "split",
                 "seed",
                 "positive",
+                "weights",
             ],
         )?;
         let positional: Vec<&ast::Arg> = args.iter().filter(|a| a.name.is_none()).collect();
@@ -219,7 +235,7 @@ impl<'a> Checker<'a> {
             Some(a) => Some(self.column_list(&a.value)?),
             None => None,
         };
-        let (standardize, split, positive) = self.common_options(&opts)?;
+        let common = self.common_options(&opts)?;
 
         // `--data NAME=path` points the declaration at another file.
         let over = self
@@ -267,9 +283,7 @@ impl<'a> Checker<'a> {
             model::DataOrigin::Csv { path: shown },
             table,
             mode,
-            standardize,
-            split,
-            positive,
+            common,
         )
     }
 
@@ -590,6 +604,7 @@ impl<'a> Checker<'a> {
                 "split",
                 "seed",
                 "positive",
+                "weights",
             ],
         )?;
         if let Some(a) = args.iter().find(|a| a.name.is_none()) {
@@ -684,21 +699,18 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let (standardize, split, positive) = self.common_options(&opts)?;
+        let common = self.common_options(&opts)?;
         self.finish_dataset(
             item_span,
             name,
             model::DataOrigin::Inline,
             table,
             mode,
-            standardize,
-            split,
-            positive,
+            common,
         )
     }
 
     /// Codes labels, splits, standardizes and enumerates classes.
-    #[allow(clippy::too_many_arguments)]
     fn finish_dataset(
         &mut self,
         item_span: Span,
@@ -706,12 +718,15 @@ impl<'a> Checker<'a> {
         origin: model::DataOrigin,
         table: Table,
         mode: TargetMode,
-        standardize: bool,
-        split: Option<(f64, u64)>,
-        positive: Option<(String, Span)>,
+        common: CommonOptions,
     ) -> Option<model::Dataset> {
         let mut table = table;
-        let mut positive = positive;
+        let CommonOptions {
+            standardize,
+            split,
+            mut positive,
+            balanced,
+        } = common;
         // Numeric labels name classes by value: `1` and `1.0` are one class, named `1`.
         if table.labels.iter().all(|l| l.parse::<f64>().is_ok()) {
             let canon = |l: &str| crate::syntax::print::format_number(l.parse().unwrap_or(0.0));
@@ -775,6 +790,30 @@ impl<'a> Checker<'a> {
             self.error(d);
             return None;
         }
+        if let (Some(span), true) = (balanced, class_names.is_empty()) {
+            let (label, help) = if has_target {
+                (
+                    "the targets are numeric values, not classes",
+                    "`weights = balanced` weighs each class by the inverse of its size: declare the classes with `label = COLUMN` instead of `target =`",
+                )
+            } else {
+                (
+                    "the data have no labels",
+                    "`weights = balanced` weighs each class by the inverse of its size: declare the classes with `label = COLUMN`",
+                )
+            };
+            let d = Diagnostic::error(
+                "E1011",
+                format!(
+                    "`weights = balanced` needs class labels, and data `{}` has none",
+                    name.name
+                ),
+            )
+            .with_primary(span, label)
+            .with_help(help);
+            self.error(d);
+            return None;
+        }
         // One map lookup per row and one pass per grouping: linear in rows, whatever the classes.
         let index: std::collections::HashMap<&str, usize> = class_names
             .iter()
@@ -802,9 +841,16 @@ impl<'a> Checker<'a> {
             TargetMode::Labels if class_names.len() == 2 => 1,
             TargetMode::Labels => class_names.len(),
         };
-        let cells = (n as u64).saturating_mul((d + k) as u64);
+        // Sample weights take as many cells as the targets.
+        let w_cols = if balanced.is_some() { k } else { 0 };
+        let cells = (n as u64).saturating_mul((d + k + w_cols) as u64);
+        let weight_cells = if w_cols > 0 {
+            format!(" + {w_cols} weight columns")
+        } else {
+            String::new()
+        };
         let how = format!(
-            "{} rows × ({d} features + {k} target columns) × 8 bytes",
+            "{} rows × ({d} features + {k} target columns{weight_cells}) × 8 bytes",
             crate::diag::group_digits(n as u64)
         );
         let what = format!("data `{}`", name.name);
@@ -856,13 +902,14 @@ impl<'a> Checker<'a> {
         let test_y = ymat(&test_rows);
         let train_groups = by_class(&mut train_rows.iter().copied().enumerate());
         let test_groups = by_class(&mut test_rows.iter().copied().enumerate());
-        let classes: Vec<model::Class> = class_names
+        let mut classes: Vec<model::Class> = class_names
             .iter()
             .zip(train_groups.into_iter().zip(test_groups))
             .map(|(name, (rows, test_rows))| model::Class {
                 name: name.clone(),
                 rows,
                 test_rows,
+                weight: None,
             })
             .collect();
         if let Some(c) = classes.iter().find(|c| c.rows.is_empty()) {
@@ -878,6 +925,7 @@ impl<'a> Checker<'a> {
             self.error(d);
             return None;
         }
+        let w = balanced.map(|_| balanced_weights(&mut classes, y.nrows(), k));
         let standardization = standardize.then(|| {
             let mut mean = vec![0.0; d];
             let mut std = vec![1.0; d];
@@ -914,12 +962,30 @@ impl<'a> Checker<'a> {
             y,
             test_x,
             test_y,
+            w,
             classes,
             standardization,
             split,
             span: item_span,
         })
     }
+}
+
+/// Inverse-class-size weights over the training rows, as scikit-learn's `balanced`: each row of
+/// class `C` weighs `n / (k · |C|)` for `n` training rows and `k` classes, so that every class
+/// weighs `n / k` in all and the weights sum to `n`. Records each class's weight and returns the
+/// `n × cols` weight matrix (the shape of the targets: every column of a row holds its weight).
+fn balanced_weights(classes: &mut [model::Class], n: usize, cols: usize) -> DMatrix<f64> {
+    let k = classes.len() as f64;
+    let mut w = DMatrix::zeros(n, cols);
+    for c in classes.iter_mut() {
+        let weight = n as f64 / (k * c.rows.len() as f64);
+        c.weight = Some(weight);
+        for &r in &c.rows {
+            w.row_mut(r).fill(weight);
+        }
+    }
+    w
 }
 
 /// `(x − mean) / std`, column by column.

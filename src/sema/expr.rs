@@ -646,14 +646,39 @@ impl<'a> Checker<'a> {
                         self.error_in_call(d);
                         None
                     }
+                    "w" if ds.w.is_some() => Some(Value::Expr(Expr {
+                        kind: ExprKind::Data(d, DataPart::W),
+                        shape: ds.y_shape(),
+                        span,
+                    })),
+                    "w" => {
+                        let d = Diagnostic::error(
+                            "E1012",
+                            format!("data `{}` has no sample weights", ds.name),
+                        )
+                        .with_primary(field.span, "no weights declared")
+                        .with_label(ds.span, "declared here")
+                        .with_help(if ds.classes.is_empty() {
+                            "sample weights come from classes: declare them with `label = COLUMN` and add `weights = balanced`"
+                        } else {
+                            "add `weights = balanced` to the declaration (each class weighted by the inverse of its size)"
+                        });
+                        self.error_in_call(d);
+                        None
+                    }
                     other => {
                         let mut d = Diagnostic::error(
                             "E0311",
                             format!("data `{}` has no field `{other}`", ds.name),
                         )
                         .with_primary(field.span, "unknown field")
-                        .with_note("data have `.x` (features) and `.y` (targets)");
-                        if let Some(s) = suggest(other, ["x", "y"]) {
+                        .with_note("data have `.x` (features), `.y` (targets) and, with `weights = balanced`, `.w` (sample weights)");
+                        let fields: &[&str] = if ds.w.is_some() {
+                            &["x", "y", "w"]
+                        } else {
+                            &["x", "y"]
+                        };
+                        if let Some(s) = suggest(other, fields.iter().copied()) {
                             d = d.with_help(format!("did you mean `{s}`?"));
                         }
                         self.error_in_call(d);

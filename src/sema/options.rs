@@ -198,11 +198,12 @@ pub fn layer_options() -> Vec<Spec> {
     ]
 }
 
-/// Named options of a `csv(...)` data source besides the path.
+/// Named options of a `csv(...)` or `inline(...)` data source besides the columns.
 pub fn csv_options() -> Vec<Spec> {
     vec![
         ("standardize", Kind::Bool, boolean(false)),
         ("split", Kind::Fraction, None),
         ("seed", Kind::Count, num(0.0)),
+        ("weights", Kind::Word(&["none", "balanced"]), word("none")),
     ]
 }
