@@ -29,6 +29,11 @@ improves by less than ε·max(1, |f|) (an increase included) or after `--iterati
 without a point CVXPY accepts (InsufficientProgress, NumericalError), the pass is solved again
 at looser tolerances (`--retry`, default 1e-7 then 1e-6) and says so.
 
+`--centered` solves the same program written in deviations from the anchor's own lifted point
+(CenteredProgram: the same feasible set and objective, no large cancelling terms in what
+Clarabel sees); at η = 1000 the plain form's relaxed objective rose in two passes where
+Clarabel's answer was worse than the anchor's known point by 6e-3, the centered one's did not.
+
 Output, on standard output, one JSON object a line:
 - {"event": "problem", …}: data, split, network, options, sizes of the CVXPY problem (scalar
   variables, constraint rows by kind) and of what Clarabel receives (variables, rows,
@@ -39,13 +44,17 @@ Output, on standard output, one JSON object a line:
   bounds (`anchor_feasible`), `objective_at_anchor_point` and `anchor_point_violation` (the
   anchor's own lifted point put into the variables: should be the anchor's loss and ≈ 0, the
   bound f ≤ loss(anchor) of the paper's Theorem 1 when the anchor is feasible);
-  `true_objective` (½‖f(X) − y‖² of the solution's weights, σ exact); `lifting_gap_w/a`
+  `bound_excess` (f − that value when the anchor is feasible: > 0 means Clarabel returned a
+  point worse than a known one); `true_objective` (½‖f(X) − y‖² of the solution's weights, σ
+  exact) and `true_feasible` (does the true network meet the class bounds); `lifting_gap_w/a`
   (max Wd_i − ‖w_i‖², Ad_j − ‖a_j‖²); `dc_gap_p/q` (max (u ± a)/2 − p(z), q(z), exact p, q;
   `_min` the least, negative where the planes undercut h̄); `tangent_gap` (max h̄(t) −
   planes(t) at the solution); `bilinear_violation` (max |z − A Wᵀ − b|, l ≥ 2) and
   `activation_violation` (max |a − σ(z)|); per class (`classes`, −1 class first) the relaxed
-  and true L1 errors, κ_j, the bound's slack and dual, misclassified rows, and the same on the
-  test rows (`test`); `compile_seconds` (CVXPY's), `clarabel_seconds` (the solver's own
+  and true L1 errors, κ_j, the bound's slack (relaxed) and dual, `true_slack` (κ_j − the true
+  error), misclassified rows, and the same on the
+  test rows (`test`); `build_seconds` (setting the anchor; with `--centered` building the
+  problem), `compile_seconds` (CVXPY's), `clarabel_seconds` (the solver's own
   solve_time), `cvxpy_total_seconds` (wall time around prob.solve), `solver_iterations`,
   `status`, `retried_tolerance`, `failed_attempts_seconds`;
 - {"event": "summary", …}: passes, why it stopped, times, the passes where the relaxed
@@ -60,7 +69,8 @@ else `--start-seed` draws W^l ~ N(0, 2/fan_in) layer by layer (numpy default_rng
         [--split 0.75 --seed 2 | --rows FILE | --rows-from-cnnc MODEL --cnnc target/release/cnnc]
         [--standardize] [--hidden 6,6] [--eta 1] [--mu 1] [--kappa 0.5 | --kappa none]
         [--iterations 50] [--epsilon 1e-7] [--keep-going] [--start W.json | --start-seed 0]
-        [--dpp] [--build vector|loop] [--dump-weights DIR] [--save W.json] [--write-rows FILE]
+        [--centered | --dpp | --build vector|loop] [--dump-weights DIR] [--save W.json]
+        [--write-rows FILE] [--retry 1e-7,1e-6] [--memory-limit-gb 8]
 
 Training rows: by default all; `--split F --seed S` is a stratified split of this script's own
 (numpy; not cnnc's ChaCha8 draw); `--rows FILE` takes them from a file (0-based data lines of
@@ -287,7 +297,8 @@ def forward(x, layers):
 
 
 class Program:
-    """The regularized relaxation (9a)–(9c) of seed 002, anchor as parameters."""
+    """The regularized relaxation (9a)–(9c) of seed 002, written as specified, the anchor as
+    `cp.Parameter`s (compiled as constants every pass unless `--dpp`)."""
 
     def __init__(self, x, y, cls, widths, eta, mu, kappa, build, recompile):
         import cvxpy as cp
@@ -313,7 +324,6 @@ class Program:
 
         cons = [self.Z[0] == x @ self.W[0].T + bias_rows(0)]
         # parabolic relaxation, layers l ≥ 2 (0-based l ≥ 1)
-        self.sel = {}
         for l in range(1, L):
             W, b, Z, Wd, Ad, Ap = self.W[l], self.b[l], self.Z[l], self.Wd[l], self.Ad[l], self.A[l - 1]
             nl = n[l]
@@ -540,6 +550,7 @@ class Program:
                 con = self.class_cons[c]
                 row["kappa"] = self.kappas[c]
                 row["slack"] = self.kappas[c] - row["relaxed_error"]
+                row["true_slack"] = self.kappas[c] - row["true_error"]
                 row["dual"] = float(con.dual_value) if con.dual_value is not None else None
             classes.append(row)
         out = {"relaxed_recomputed": relaxed, "relaxed_loss": loss_relaxed, "penalty_r": r,
@@ -556,6 +567,108 @@ class Program:
                             "misclassified": int(np.sum(np.sign(ft[test[2] == c]) != test[1][test[2] == c]))}
                            for c in (0, 1)]
         return out, layers
+
+
+class CenteredProgram(Program):
+    """The same program written in deviations from the anchor's own lifted point (`--centered`):
+    variables δW, δb, δZ, δA, δU (W = W̌ + δW, Z = Ž + δZ, A = Ǎ + δA, U = p(Ž) + q(Ž) + δU) and
+    Ŵd_i = Wd_i − 2 w_i·w̌_i + ‖w̌_i‖², Âd_j = Ad_j − 2 a_j·ǎ_j + ‖ǎ_j‖² (each the lifting
+    penalty's own term), so that the cones read
+        ‖δw_i ± δa_j‖² ≤ Ŵd_i + Âd_j ± 2 (z_ji − b_i − w̌_i·ǎ_j − δw_i·ǎ_j − w̌_i·δa_j),
+        ‖δw_i‖² ≤ Ŵd_i,  ‖δa_j‖² ≤ Âd_j
+    (the same sets: expand ‖w ± a‖² − 2 w·w̌ + ‖w̌‖² − 2 a·ǎ + ‖ǎ‖²) and r = μ (Σ Ŵd + Σ Âd +
+    Σ (δU − G ∘ δZ)), G = p′(Ž) + q′(Ž). The anchor is a point of value 0 for every variable,
+    and the objective Clarabel sees has no large terms that cancel (in the plain form its
+    linear part is about −ημ (Σ ‖w̌‖² + Σ ‖ǎ‖²) at the optimum, so a relative gap of 1e-8 can be
+    an absolute error of 1e-2 in f at η = 1000). Built anew for every anchor."""
+
+    def __init__(self, x, y, cls, widths, eta, mu, kappa, build, recompile):
+        self.x, self.y, self.cls, self.widths = x, y, cls, widths
+        self.m = x.shape[0]
+        self.L = len(widths) - 1
+        self.eta, self.mu, self.kappa_frac = eta, mu, kappa
+        self.ignore_dpp = True
+        self.prob = None
+
+    def set_anchor(self, layers):
+        import cvxpy as cp
+
+        x, y, cls, widths, m, L = self.x, self.y, self.cls, self.widths, self.m, self.L
+        H = L - 1
+        n = widths[1:]
+        zs, as_ = forward(x, layers)
+        self.anchor = (layers, zs, as_)
+        dW = [cp.Variable((n[l], widths[l]), name=f"dW{l + 1}") for l in range(L)]
+        db = [cp.Variable(n[l], name=f"db{l + 1}") for l in range(L)]
+        dZ = [cp.Variable((m, n[l]), name=f"dZ{l + 1}") for l in range(L)]
+        dA = [cp.Variable((m, n[l]), name=f"dA{l + 1}") for l in range(H)]
+        dU = [cp.Variable((m, n[l]), name=f"dU{l + 1}") for l in range(H)]
+        hW = {l: cp.Variable(n[l], name=f"hWd{l + 1}") for l in range(1, L)}
+        hA = {l: cp.Variable(m, name=f"hAd{l + 1}") for l in range(1, L)}
+        self.deltas = dW + db + dZ + dA + dU + list(hW.values()) + list(hA.values())
+        self.W = [layers[l][0] + dW[l] for l in range(L)]
+        self.b = [layers[l][1] + db[l] for l in range(L)]
+        self.Z = [zs[l] + dZ[l] for l in range(L)]
+        self.A = [as_[l] + dA[l] for l in range(H)]
+        self.U = [p_of(zs[l]) + q_of(zs[l]) + dU[l] for l in range(H)]
+        self.Wd, self.Ad = {}, {}
+        ones = np.ones((m, 1))
+        cons = [dZ[0] == x @ dW[0].T + ones @ cp.reshape(db[0], (1, n[0]), order="C")]
+        for l in range(1, L):
+            wc, ac, nl = layers[l][0], as_[l - 1], n[l]
+            self.Wd[l] = hW[l] + 2 * cp.sum(cp.multiply(wc, self.W[l]), axis=1) - np.sum(wc ** 2, axis=1)
+            self.Ad[l] = hA[l] + 2 * cp.sum(cp.multiply(ac, self.A[l - 1]), axis=1) - np.sum(ac ** 2, axis=1)
+            # z − b − (w̌·ǎ + δw·ǎ + w̌·δa), m × n_l; the anchor's own z − b is w̌·ǎ exactly
+            lin = dZ[l] - ones @ cp.reshape(db[l], (1, nl), order="C") - ac @ dW[l].T - dA[l - 1] @ wc.T
+            size = m * nl
+            r = np.arange(size)
+            j, i = r // nl, r % nl
+            sw = sp.csr_matrix((np.ones(size), (r, i)), shape=(size, nl))
+            sa = sp.csr_matrix((np.ones(size), (r, j)), shape=(size, m))
+            base = sw @ hW[l] + sa @ hA[l]
+            lv = cp.vec(lin, order="C")
+            for sign in (1.0, -1.0):
+                cons.append(rotated_soc(cp, base + 2 * sign * lv, sw @ dW[l] + sign * (sa @ dA[l - 1])))
+            cons.append(rotated_soc(cp, hW[l], dW[l]))
+            cons.append(rotated_soc(cp, hA[l], dA[l - 1]))
+        for l in range(H):
+            Z, A, U, zc = self.Z[l], self.A[l], self.U[l], zs[l]
+            lhs_p, lhs_q = (U + A) / 2, (U - A) / 2
+            cp_, cq_ = np.minimum(zc, 0.0), np.minimum(-zc, 0.0)
+            planes_p = [(dhbar(cp_), hbar(cp_) - dhbar(cp_) * cp_)]
+            planes_q = [(dhbar(cq_), hbar(cq_) - dhbar(cq_) * cq_)]
+            for t0 in FIXED_PLANES:
+                h0, d0 = float(hbar(t0)), float(dhbar(t0))
+                planes_p.append((d0, h0 - d0 * t0))
+                planes_q.append((d0, h0 - d0 * t0))
+            for sl, ic in planes_p:
+                cons.append(lhs_p >= cp.multiply(sl, Z) + ic - Z / 4 - 0.5)
+            for sl, ic in planes_q:
+                cons.append(lhs_q >= cp.multiply(sl, -Z) + ic - 1.0)
+        zl = self.Z[-1][:, 0]
+        self.class_cons, self.kappas = [], []
+        if self.kappa_frac is not None:
+            for c in (0, 1):
+                idx = np.flatnonzero(cls == c)
+                k = self.kappa_frac * len(idx)
+                con = cp.norm1(zl[idx] - y[idx]) <= k
+                cons.append(con)
+                self.class_cons.append(con)
+                self.kappas.append(k)
+        terms = [cp.sum(hW[l]) + cp.sum(hA[l]) for l in range(1, L)]
+        for l in range(H):
+            terms.append(cp.sum(dU[l]) - cp.sum(cp.multiply(dp_of(zs[l]) + dq_of(zs[l]), dZ[l])))
+        self.r = self.mu * cp.sum(cp.hstack(terms))
+        self.loss = 0.5 * cp.sum_squares(zl - y)
+        self.prob = cp.Problem(cp.Minimize(self.loss + self.eta * self.r), cons)
+        return zs
+
+    def check_anchor_point(self):
+        for v in self.deltas:
+            v.value = np.zeros(v.shape)
+        skip = {id(c) for c in self.class_cons}
+        viol = max(float(np.max(c.violation())) for c in self.prob.constraints if id(c) not in skip)
+        return float(self.prob.objective.value), viol
 
 
 def rotated_soc(cp, s, v):
@@ -602,6 +715,9 @@ def main():
                          "anew every pass with the anchor as constants; CVXPY's parametric "
                          "compile needs memory of order parameters × variables (24 GB were not "
                          "enough for the Yeast problem): for small problems only")
+    ap.add_argument("--centered", action="store_true",
+                    help="write the same program in deviations from the anchor (better scaled "
+                         "for Clarabel at large eta; see CenteredProgram)")
     ap.add_argument("--memory-limit-gb", type=float, default=8.0,
                     help="address-space limit of this process (RLIMIT_AS), so that a compile "
                          "that runs away ends in MemoryError instead of the machine's OOM killer")
@@ -653,7 +769,10 @@ def main():
     layers = load_weights(args.start, widths) if args.start else he_start(widths, args.start_seed)
 
     t0 = time.perf_counter()
-    prog = Program(x, y, cls, widths, args.eta, args.mu, kappa, args.build, not args.dpp)
+    if args.centered and (args.dpp or args.build == "loop"):
+        sys.exit("--centered builds its own vector form anew every pass: not with --dpp or --build loop")
+    cls_ = CenteredProgram if args.centered else Program
+    prog = cls_(x, y, cls, widths, args.eta, args.mu, kappa, args.build, not args.dpp)
     build_sec = time.perf_counter() - t0
     prog.set_anchor(layers)
     sizes, compile_sec = prog.sizes()
@@ -662,7 +781,7 @@ def main():
           "train_per_class": [int(np.sum(cls == c)) for c in (0, 1)], "split": split_desc,
           "standardize": args.standardize, "widths": widths, "eta": args.eta, "mu": args.mu,
           "kappa": kappa, "start": args.start or f"he seed {args.start_seed}", "build": args.build,
-          "recompile": prog.ignore_dpp,
+          "recompile": prog.ignore_dpp, "centered": args.centered,
           "cvxpy": cp.__version__, "build_seconds": build_sec, "first_compile_seconds": compile_sec,
           **sizes})
     if args.dump_weights:
@@ -676,11 +795,11 @@ def main():
     stop = "iterations"
     loop_t0 = time.perf_counter()
     for it in range(1, args.iterations + 1):
+        t_build = time.perf_counter()
         zs = prog.set_anchor(layers)
+        t_build = time.perf_counter() - t_build
         f_anchor = 0.5 * float(np.sum((zs[-1][:, 0] - y) ** 2))
-        anchor_feasible = all(
-            float(np.sum(np.abs(zs[-1][cls == c, 0] - y[cls == c]))) <= k + 1e-9
-            for c, k in zip((0, 1), prog.kappas))
+        anchor_feasible = meets_bounds(zs[-1][:, 0], y, cls, prog.kappas)
         at_anchor, anchor_violation = prog.check_anchor_point()
         sol = prog.solve(opts, retry)
         if sol["status"] not in ("optimal", "optimal_inaccurate"):
@@ -693,7 +812,11 @@ def main():
                "improvement": None if prev is None else prev - f,
                "anchor_true_objective": f_anchor, "anchor_feasible": anchor_feasible,
                "objective_at_anchor_point": at_anchor, "anchor_point_violation": anchor_violation,
-               **meas, **sol}
+               # > 0 with a feasible anchor: Clarabel returned a point worse than a known one
+               "bound_excess": f - at_anchor if anchor_feasible else None,
+               **meas, "true_feasible": meets_bounds(forward(x, layers)[0][-1][:, 0], y, cls,
+                                                     prog.kappas),
+               "build_seconds": t_build, **sol}
         rows.append(row)
         emit(row)
         if args.dump_weights:
@@ -719,6 +842,12 @@ def main():
           "relaxed_objective_increases_at": increases,
           "final_relaxed_objective": objs[-1] if objs else None,
           "final_true_objective": rows[-1]["true_objective"] if rows else None})
+
+
+def meets_bounds(f, y, cls, kappas):
+    """Does the output f meet every class bound (to 1e-7 relative)?"""
+    return all(float(np.sum(np.abs(f[cls == c] - y[cls == c]))) <= k + 1e-7 * max(1.0, k)
+               for c, k in zip((0, 1), kappas))
 
 
 def emit(obj):
