@@ -62,7 +62,11 @@ fn a_small_network_trains_with_every_pass_recorded_and_no_rise() {
             assert!(obj <= t + 1e-6 * t.max(1.0), "pass {}: {obj} > {t}", k + 1);
         }
         // The paper's monotonicity, measured.
-        assert!(obj <= previous_obj + 1e-7 * obj.abs().max(1.0), "pass {}", k + 1);
+        assert!(
+            obj <= previous_obj + 1e-7 * obj.abs().max(1.0),
+            "pass {}",
+            k + 1
+        );
         assert_eq!(num(&it["details"], "increase"), 0.0);
         previous_truth = Some(num(&it["details"], "true_objective"));
         previous_obj = obj;
@@ -72,10 +76,16 @@ fn a_small_network_trains_with_every_pass_recorded_and_no_rise() {
     // what is left is the tangent planes' gap, 1.5e-3, which is the activation's error.
     assert!(num(last, "true_objective") < 0.6 * num(first, "true_objective"));
     assert!(num(&its[0], "violation") > 1e-2);
-    assert!(num(last, "lifting_w").max(num(last, "lifting_a")) < 1e-6, "{last}");
+    assert!(
+        num(last, "lifting_w").max(num(last, "lifting_a")) < 1e-6,
+        "{last}"
+    );
     assert!(num(&its[19], "violation") < 5e-3, "{}", its[19]);
     let t = num(last, "tangent_gap");
-    assert!((num(last, "activation") - t).abs() <= 1e-6 + 1e-3 * t, "{last}");
+    assert!(
+        (num(last, "activation") - t).abs() <= 1e-6 + 1e-3 * t,
+        "{last}"
+    );
     // The report's network objective is the last pass's true one.
     assert!((num(&r, "network_objective") - num(last, "true_objective")).abs() < 1e-9);
     let low = &r["lowering"];
@@ -91,7 +101,10 @@ fn from_the_generating_network_the_first_pass_is_already_exact() {
     // Zero loss at the teacher, and its anchor is feasible at zero penalty.
     assert!(num(d, "true_objective") < 1e-12, "{d}");
     assert!(num(&its[0], "objective").abs() < 1e-6, "{}", its[0]);
-    assert_eq!(r["stop_reason"], "objective improvement below epsilon", "{r}");
+    assert_eq!(
+        r["stop_reason"], "objective improvement below epsilon",
+        "{r}"
+    );
     assert!(its.len() <= 3, "{}", its.len());
     assert!(num(&r, "network_objective") < 1e-6);
 }
@@ -100,7 +113,10 @@ fn from_the_generating_network_the_first_pass_is_already_exact() {
 fn the_written_weights_give_the_reported_objective() {
     let dir = tempfile::tempdir().expect("temp dir");
     let w = dir.path().join("w.json");
-    let r = train_json(SMALL, &["--option", "iterations=3", "-o", w.to_str().unwrap()]);
+    let r = train_json(
+        SMALL,
+        &["--option", "iterations=3", "-o", w.to_str().unwrap()],
+    );
     let file: Value = serde_json::from_slice(&std::fs::read(&w).unwrap()).unwrap();
     let csv = std::fs::read_to_string(common::root().join("tests/data/sigmoid_teacher.csv"))
         .expect("data");
@@ -116,7 +132,10 @@ fn the_written_weights_give_the_reported_objective() {
             let b: Vec<f64> = serde_json::from_value(l["bias"].clone()).unwrap();
             a = (0..shape[0])
                 .map(|i| {
-                    let z = b[i] + (0..shape[1]).map(|j| w[i * shape[1] + j] * a[j]).sum::<f64>();
+                    let z = b[i]
+                        + (0..shape[1])
+                            .map(|j| w[i * shape[1] + j] * a[j])
+                            .sum::<f64>();
                     if k + 1 < layers.len() {
                         1.0 / (1.0 + (-z).exp())
                     } else {
@@ -127,7 +146,10 @@ fn the_written_weights_give_the_reported_objective() {
         }
         loss += 0.5 * (a[0] - v[2]).powi(2);
     }
-    assert!((loss - num(&r, "network_objective")).abs() < 1e-9, "{loss} vs {r}");
+    assert!(
+        (loss - num(&r, "network_objective")).abs() < 1e-9,
+        "{loss} vs {r}"
+    );
 }
 
 #[test]
@@ -207,4 +229,34 @@ fn relu_and_softplus_splits_are_exact_and_sigmoid_uses_tangent_planes() {
             assert_eq!(num(d, "tangent_gap"), 0.0, "{act}");
         }
     }
+}
+
+/// docs/CONVEX_NN.md: on seed 002 the paper's bound (κ = 0.5) changes the trained network.
+/// Without a binding bound (κ = 10) Convex-NN predicts the majority class for every training
+/// sample; with κ = 0.5 the minority bound is active, one tightening makes the network meet
+/// it, and no minority sample is misclassified.
+#[test]
+fn on_seed002_the_per_class_bound_changes_the_trained_network() {
+    let train = |kappa: &str| {
+        let r = train_json("examples/seed002_sigmoid.cnn", &["--set", kappa]);
+        let minority = num(&r["metrics"]["train"]["minority"], "error_rate");
+        (r, minority)
+    };
+    let (free, minority) = train("kappa=10");
+    assert_eq!(minority, 1.0, "{}", free["metrics"]["train"]);
+    let (bound, minority) = train("kappa=0.5");
+    assert_eq!(minority, 0.0, "{}", bound["metrics"]["train"]);
+    for c in bound["constraints"].as_array().expect("constraints") {
+        assert_eq!(c["satisfied"], true, "{c}");
+    }
+    let low = &bound["lowering"];
+    assert!(low["tightenings"].as_u64().unwrap() >= 1, "{low}");
+    let minor = low["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "class_error[minor]")
+        .expect("the minority bound");
+    assert!(num(minor, "tightened_by") > 0.0, "{minor}");
+    assert!(num(minor, "network_slack") < 1e-3, "active: {minor}");
 }

@@ -123,11 +123,34 @@ fn compare_runs_the_declared_methods_then_adam() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("E1103"), "{err}");
     assert!(!err.contains("E1201"), "{err}");
-    // seed002 declares `convex_nn`: it runs first and cannot train yet.
-    let out = cnnc(&root, &["compare", "examples/seed002_sigmoid.cnn"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("E1102") && err.contains("convex_nn"), "{err}");
+    // seed002_relu declares `patterns`, `convex_nn` and `adam`: three rows, in that order.
+    let out = cnnc(
+        &root,
+        &[
+            "compare",
+            "examples/seed002_relu.cnn",
+            "--option",
+            "iterations=2",
+            "--option",
+            "enumeration=sampled",
+            "--option",
+            "count=50",
+            "--option",
+            "epochs=200",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let methods: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(methods, ["patterns", "convex_nn", "adam"], "{text}");
+    for r in &rows[..2] {
+        assert!(["optimal", "almost"].contains(&r[1]), "{text}");
+    }
 }
 
 #[test]

@@ -113,3 +113,18 @@ fn the_rank_lifting_excerpt_is_the_output() {
     assert_eq!(want.len(), 9);
     assert_in_order(&want, &String::from_utf8_lossy(&out.stdout));
 }
+
+/// The Convex-NN excerpt is what `train examples/seed002_sigmoid.cnn` prints.
+#[test]
+fn the_convex_nn_excerpt_is_the_output() {
+    let out = cnnc(&["train", "examples/seed002_sigmoid.cnn"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = block("was tight was tightened by the excess");
+    assert_eq!(want.len(), 3);
+    assert_in_order(&want, &String::from_utf8_lossy(&out.stdout));
+}

@@ -419,14 +419,7 @@ fn train_lowered(
                 recovered,
                 measure,
             };
-            let mut trained = finish(
-                kind,
-                l.as_ref(),
-                pass,
-                compile_seconds,
-                iterations,
-                reason,
-            );
+            let mut trained = finish(kind, l.as_ref(), pass, compile_seconds, iterations, reason);
             trained.notes.extend(loop_notes);
             return Ok(trained);
         }

@@ -219,12 +219,7 @@ pub(super) fn constraints(
     let zb = &prog.vars[z.0];
     let uu = prog
         .var(u)
-        .add(
-            &prog
-                .var(z)
-                .mul_elem(&shift.s)
-                .expect("one slope per entry"),
-        )
+        .add(&prog.var(z).mul_elem(&shift.s).expect("one slope per entry"))
         .and_then(|x| x.add(&Affine::constant(zb.rows, zb.cols, shift.c.clone())?))
         .expect("shapes match");
     let av = prog.var(a);

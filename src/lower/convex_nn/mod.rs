@@ -17,7 +17,8 @@
 //! method whose answer depends on the start. Hard constraints hold for the relaxed outputs;
 //! the report evaluates them on the trained network, and a bound the network violates is
 //! tightened in the relaxation by the measured excess and the sequence goes on (`tighten`
-//! rounds at most).
+//! rounds at most), as soon as the relaxation is tight (gap below 1e-3) or the sequence has
+//! settled (objective improvement below `epsilon`).
 //!
 //! Codes: `E1401` a network this method does not cover, `E1402` the network applied to other
 //! inputs than its training features, or never used, `E1403` a start that does not fit the network, `E1404` a maximized
@@ -47,6 +48,9 @@ use crate::nn::{adam, eval, Values};
 
 /// The method's name in stages, origins and reports.
 pub const STAGE: &str = "convex_nn";
+
+/// A relaxation gap below which a bound the network violates is tightened at once.
+const TIGHT: f64 = 1e-3;
 
 /// Where the sequence starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -665,7 +669,7 @@ impl Lowering for ConvexNn {
     fn next(
         &mut self,
         r: &Recovered,
-        _m: Option<&Measure>,
+        m: Option<&Measure>,
         objective: Option<f64>,
     ) -> Result<Next, Vec<Diagnostic>> {
         self.passes += 1;
@@ -680,13 +684,24 @@ impl Lowering for ConvexNn {
         self.slacks = slacks.iter().map(|s| (s.name.clone(), s.slack)).collect();
         let converged =
             last.is_some_and(|a| (a - obj).abs() <= self.options.epsilon * obj.abs().max(1.0));
+        // The relaxation is tight enough that what the network misses is the relaxation's own
+        // slack in a bound: tightening it by that excess is the correction.
+        let tight = m.is_some_and(|m| m.value < TIGHT);
         let limit = self.passes >= self.options.iterations;
         let mut tightened = false;
-        if converged || limit {
-            let violated: Vec<&eval::Slack> = slacks
-                .iter()
-                .filter(|s| !s.satisfied(1e-6 * (1.0 + s.slack.abs())))
-                .collect();
+        let violated: Vec<&eval::Slack> = slacks
+            .iter()
+            .filter(|s| !s.satisfied(1e-6 * (1.0 + s.slack.abs())))
+            .collect();
+        if tight && !violated.is_empty() && !limit && self.tightenings < self.options.tighten {
+            for s in &violated {
+                if let Some(o) = self.offsets.iter_mut().find(|(n, _)| *n == s.name) {
+                    o.1 += -s.slack;
+                }
+            }
+            self.tightenings += 1;
+            tightened = true;
+        } else if converged || limit {
             if limit {
                 return Ok(Next::Stop("iteration limit"));
             }
@@ -696,6 +711,7 @@ impl Lowering for ConvexNn {
             if self.tightenings >= self.options.tighten {
                 return Ok(Next::Stop("tightening limit"));
             }
+            // Settled with a bound violated but the relaxation not tight: tighten too.
             for s in violated {
                 if let Some(o) = self.offsets.iter_mut().find(|(n, _)| *n == s.name) {
                     o.1 += -s.slack;
