@@ -15,9 +15,12 @@
 //! [`train()`] runs every arrow after the front end, looping while the lowering asks for
 //! another pass. Inside `lower/`, one folder or file per rewriting: `patterns/` (Pilanci–Ergen,
 //! one pass), `complementarity.rs` (the ReLU network as bilinear equalities) feeding
-//! `rank_lifting/` (nuclear norms, sequential), `direct.rs` (a model without a network). Every
+//! `rank_lifting/` (nuclear norms, sequential), `convex_nn/` (parabolic relaxation, DC
+//! activations, penalty; sequential), `network.rs` and `start.rs` (shared by the layer-by-layer
+//! methods), `direct.rs` (a model without a network). Every
 //! stage's output can be printed with `cnnc compile --emit <stage>` (the method's own stage
-//! with `--emit lowering`, a sub-stage by its name, e.g. `--emit complementarity`).
+//! with `--emit lowering`, a sub-stage by its name, e.g. `--emit complementarity` or
+//! `--emit parabolic`).
 //!
 //! Adding a training method is new files under `src/lower/` implementing
 //! [`lower::Lowering`], one match arm in [`driver::stages::lowering()`], its snapshots

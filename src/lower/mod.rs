@@ -6,8 +6,8 @@
 //! ([`crate::driver::stages::lowering()`]) picks one per method in a single `match`, and its
 //! training loop ([`crate::driver::train()`]) runs build → canonicalize → solve → recover →
 //! measure → [`Lowering::next`] (stop, or update the parameters and go again); the pattern
-//! method stops after one pass; a sequential method ([`Lowering::sequential`], rank lifting)
-//! goes on, keeping Clarabel's solver when only numbers change.
+//! method stops after one pass; a sequential method ([`Lowering::sequential`], rank lifting,
+//! Convex-NN) goes on, keeping Clarabel's solver when only numbers change.
 
 pub mod complementarity;
 pub mod convex_nn;

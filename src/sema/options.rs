@@ -62,7 +62,8 @@ fn boolean(b: bool) -> Option<OptionValue> {
 }
 
 /// The value of an option given as text on the command line (`--option NAME=VALUE`), checked
-/// against its kind. A weights-file path stays as given (relative to the working folder).
+/// against its kind. A weights-file path stays as given (relative to the working folder), less
+/// the quotes a shell may have passed through.
 pub fn parse_text(kind: Kind, text: &str) -> Result<OptionValue, String> {
     let bad = || format!("`{text}` is not {}", kind.describe());
     match kind {
@@ -71,7 +72,13 @@ pub fn parse_text(kind: Kind, text: &str) -> Result<OptionValue, String> {
             .then(|| OptionValue::Word(text.to_string()))
             .ok_or_else(bad),
         Kind::WordOrWeights(ws) if ws.contains(&text) => Ok(OptionValue::Word(text.to_string())),
-        Kind::WordOrWeights(_) => Ok(OptionValue::Text(text.to_string())),
+        // A path may come quoted as in a model file (`start="w.json"`): the quotes go.
+        Kind::WordOrWeights(_) => Ok(OptionValue::Text(
+            text.strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .unwrap_or(text)
+                .to_string(),
+        )),
         Kind::Bool => match text {
             "true" => Ok(OptionValue::Bool(true)),
             "false" => Ok(OptionValue::Bool(false)),
@@ -206,4 +213,24 @@ pub fn csv_options() -> Vec<Spec> {
         ("seed", Kind::Count, num(0.0)),
         ("weights", Kind::Word(&["none", "balanced"]), word("none")),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quoted_path_on_the_command_line_loses_its_quotes() {
+        let kind = Kind::WordOrWeights(&["random"]);
+        for text in ["\"w.json\"", "w.json"] {
+            assert_eq!(
+                parse_text(kind, text),
+                Ok(OptionValue::Text("w.json".into()))
+            );
+        }
+        assert_eq!(
+            parse_text(kind, "random"),
+            Ok(OptionValue::Word("random".into()))
+        );
+    }
 }
