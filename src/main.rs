@@ -476,11 +476,16 @@ fn write_plot(out: &Output, model: &Path, r: &cnnc::driver::report::Report) -> R
             .with_help("`--plot` draws the passes of a sequential method such as `rank_lifting`"),
         ));
     };
+    let plotted = r
+        .measure
+        .as_ref()
+        .map(|m| m.plotted.clone())
+        .unwrap_or_default();
     let mut series: Vec<Series> = first
         .details
         .iter()
         .enumerate()
-        .filter(|(_, (name, _))| name != "nuclear_norms")
+        .filter(|(_, (name, _))| plotted.contains(&name.as_str()))
         .map(|(k, (name, _))| Series {
             name: format!("{name} violation"),
             values: r.iterations.iter().map(|i| i.details[k].1).collect(),

@@ -260,3 +260,36 @@ fn on_seed002_the_per_class_bound_changes_the_trained_network() {
     assert!(num(minor, "tightened_by") > 0.0, "{minor}");
     assert!(num(minor, "network_slack") < 1e-3, "active: {minor}");
 }
+
+/// `--plot` draws the relaxation's gaps per pass (not the objective, the penalty or the slacks).
+#[test]
+fn the_plot_draws_the_gaps_per_pass() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let svg = dir.path().join("gaps.svg");
+    common::cnnc_ok(
+        &common::root(),
+        &[
+            "train",
+            SMALL,
+            "--option",
+            "iterations=4",
+            "--plot",
+            svg.to_str().unwrap(),
+        ],
+    );
+    let text = std::fs::read_to_string(&svg).expect("an SVG");
+    for gap in [
+        "lifting_w",
+        "lifting_a",
+        "product",
+        "dc_p",
+        "dc_q",
+        "activation",
+        "tangent_gap",
+    ] {
+        assert!(text.contains(&format!("{gap} violation")), "{gap}");
+    }
+    for other in ["true_objective", "penalty", "increase"] {
+        assert!(!text.contains(other), "{other}");
+    }
+}

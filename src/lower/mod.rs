@@ -99,6 +99,8 @@ pub struct Measure {
     pub violation: bool,
     /// Named parts (per group of equations, sums of norms), in report order.
     pub details: Vec<(String, f64)>,
+    /// The parts that are violations of the model's equations, which `--plot` draws per pass.
+    pub plotted: Vec<&'static str>,
     /// `‖f(X) − Ŷ‖_F / ‖Ŷ‖_F`: the true forward pass `f` of the trained weights against the
     /// outputs `Ŷ` the program assigned to the network, when the lowering has both.
     pub fit: Option<f64>,

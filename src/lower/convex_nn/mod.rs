@@ -662,6 +662,15 @@ impl Lowering for ConvexNn {
             value: gw.max(ga).max(gp).max(gq),
             violation: true,
             details,
+            plotted: vec![
+                "lifting_w",
+                "lifting_a",
+                "product",
+                "dc_p",
+                "dc_q",
+                "activation",
+                "tangent_gap",
+            ],
             fit: Some(fit),
         }))
     }

@@ -768,6 +768,7 @@ impl Lowering for RankLifting {
                 ("complementarity".into(), comp),
                 ("product".into(), prod),
             ],
+            plotted: vec!["complementarity", "product"],
             fit: Some(fit),
         }))
     }
