@@ -535,3 +535,48 @@ fn the_conic_form_updated_in_place_is_the_new_programs() {
         assert_eq!(problem.cones, fresh.cones);
     }
 }
+
+/// `weights(net)` in a rank-lifting model is the program's weight columns: the objective of
+/// the trained network is `0.005 Σ W²` of the weights it writes (recomputed here from the file).
+#[test]
+fn weight_decay_is_the_sum_of_squares_of_the_written_weights() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("decay.cnn");
+    let data = common::root().join("examples/data/seed001_relu332.csv");
+    std::fs::write(
+        &model,
+        format!(
+            "use regularizers.{{weight_decay}}\ndata train = csv(\"{}\", features = [x1, x2, x3], target = [y1, y2])\nnetwork net(train) {{ dense(3, relu)  dense(2) }}\nminimize weight_decay(net, 0.01)\nconstraint fit: net(train.x) == train.y\nmethod rank_lifting(iterations = 2)\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let w = dir.path().join("w.json");
+    let out = common::cnnc_ok(
+        &common::root(),
+        &[
+            "train",
+            model.to_str().unwrap(),
+            "--report",
+            "json",
+            "-o",
+            w.to_str().unwrap(),
+        ],
+    );
+    let r: Value = serde_json::from_slice(&out).expect("JSON");
+    let file: Value = serde_json::from_slice(&std::fs::read(&w).unwrap()).unwrap();
+    let squares: f64 = file["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["weights"].as_array().unwrap().clone())
+        .map(|v| v.as_f64().unwrap().powi(2))
+        .sum();
+    assert!(squares > 0.0);
+    let want = 0.005 * squares;
+    let got = num(&r, "network_objective");
+    assert!(
+        (got - want).abs() <= 1e-9 * want.max(1.0),
+        "{got} vs {want}"
+    );
+}

@@ -2,6 +2,8 @@
 //! for every method that rewrites a network layer by layer (complementarity, rank lifting,
 //! Convex-NN). Each method then checks the activations it covers.
 
+use crate::convex::from_model::Context;
+use crate::convex::{Affine, Expr};
 use crate::diag::{Diagnostic, Span};
 use crate::model::{Activation, BiasMode, DataId, LayerParam, Method, Model, NetId, VarId};
 
@@ -107,4 +109,25 @@ pub fn trained_net(
         samples: model.datasets[data.0].x.nrows(),
         layers,
     })
+}
+
+/// `weights(net)` as the program sees it when a method keeps the layers' weight variables:
+/// every layer's weight matrix, row by row, stacked (as it is evaluated), over the program's
+/// own weight columns.
+pub fn stacked_weights(cx: &mut Context<'_>, weights: impl IntoIterator<Item = VarId>) -> Expr {
+    let mut cols = Vec::new();
+    for w in weights {
+        let v = cx.var(w);
+        let b = &cx.prog.vars[v.0];
+        for r in 0..b.rows {
+            for c in 0..b.cols {
+                cols.push(b.offset + r + c * b.rows);
+            }
+        }
+    }
+    Affine::from_fn(cols.len(), 1, |e, terms| {
+        terms.push(cols[e], 1.0);
+        0.0
+    })
+    .into()
 }

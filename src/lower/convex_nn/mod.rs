@@ -550,25 +550,10 @@ impl from_model::Lowering for Hook<'_> {
                         .map(|z| cx.prog.var_expr(z).with_span(e.span)),
                 )
             }
-            ExprKind::Weights(n) if *n == self.net.net => {
-                // Every layer's weight matrix, row by row, stacked (as `weights(net)` is
-                // evaluated): the program's own weight columns.
-                let mut cols = Vec::new();
-                for l in &self.net.layers {
-                    let v = cx.var(l.weight);
-                    let b = &cx.prog.vars[v.0];
-                    for r in 0..b.rows {
-                        for c in 0..b.cols {
-                            cols.push(b.offset + r + c * b.rows);
-                        }
-                    }
-                }
-                let stacked = Affine::from_fn(cols.len(), 1, |e, terms| {
-                    terms.push(cols[e], 1.0);
-                    0.0
-                });
-                Some(Ok(Expr::from(stacked).with_span(e.span)))
-            }
+            ExprKind::Weights(n) if *n == self.net.net => Some(Ok(
+                super::network::stacked_weights(cx, self.net.layers.iter().map(|l| l.weight))
+                    .with_span(e.span),
+            )),
             _ => None,
         }
     }

@@ -15,10 +15,11 @@
 //! method is a heuristic (no optimality guarantee, convergence depends on the start), and
 //! reports its measured violation.
 //!
-//! Codes: `E1301` (in [`super::complementarity`]) a network this method does not cover, `E1302`
-//! a network node used where the lowering cannot follow, `E1303` a start that does not fit the
-//! network, `E1304` the matrix form in a build without PSD cones, `E1305` a maximized objective
-//! or a negative `perturb`.
+//! `weights(net)` is the program's own weight columns, stacked. Codes: `E1301` (in
+//! [`super::complementarity`]) a network this method does not cover, `E1302` the network
+//! applied to other inputs than its training features, or never used, `E1303` a start that
+//! does not fit the network, `E1304` the matrix form in a build without PSD cones, `E1305` a
+//! maximized objective or a negative `perturb`.
 
 mod blocks;
 mod start;
@@ -647,12 +648,13 @@ impl from_model::Lowering for Hook<'_> {
                 let z = self.ensure(cx);
                 Some(Ok(cx.prog.var_expr(z).with_span(e.span)))
             }
-            ExprKind::Weights(n) if *n == self.form.net => Some(Err(vec![Diagnostic::error(
-                "E1302",
-                "rank lifting does not take `weights(net)` yet",
-            )
-            .with_primary(e.span, "used here")
-            .with_help("bound the layers' weights with `dense(..., weights = [lo, hi])`, or write the penalty on the weight variables")])),
+            ExprKind::Weights(n) if *n == self.form.net => {
+                Some(Ok(crate::lower::network::stacked_weights(
+                    cx,
+                    self.form.layers.iter().map(|l| l.weight),
+                )
+                .with_span(e.span)))
+            }
             _ => None,
         }
     }
