@@ -84,23 +84,7 @@ def two_hidden():
         a = a @ w.T + b
         if k < 2:
             a = np.maximum(a, 0)
-    out = os.path.join(os.path.dirname(__file__), "..", "tests", "data")
-    with open(os.path.join(out, "two_hidden.csv"), "w") as f:
-        f.write("x1,x2,y\n")
-        for xi, yi in zip(x, a):
-            f.write("%r,%r,%r\n" % (float(xi[0]), float(xi[1]), float(yi[0])))
-    weights = {
-        "format": "cnnc-weights", "version": 1, "network": "net", "model": None, "method": None,
-        "inputs": 2, "feature_names": ["x1", "x2"], "standardization": None,
-        "target": {"kind": "values", "names": ["y"]},
-        "layers": [{"shape": list(w.shape), "weights": [float(v) for v in w.ravel()],
-                    "bias": [float(v) for v in b], "bias_mode": "separate",
-                    "activation": "relu" if k < 2 else "identity"}
-                   for k, (w, b) in enumerate(layers)],
-    }
-    with open(os.path.join(out, "two_hidden_weights.json"), "w") as f:
-        json.dump(weights, f, indent=2)
-        f.write("\n")
+    write_teacher("two_hidden", x, a, layers, "relu")
 
 
 def sigmoid_teacher():
@@ -117,10 +101,16 @@ def sigmoid_teacher():
         a = a @ w.T + b
         if k < 2:
             a = 1.0 / (1.0 + np.exp(-a))
+    write_teacher("sigmoid_teacher", x, a, layers, "sigmoid")
+
+
+def write_teacher(name, x, y, layers, activation):
+    """tests/data/NAME.csv (x1, x2, y) and NAME_weights.json, the generating network as a cnnc
+    weights file (hidden layers `activation`, a linear output)."""
     out = os.path.join(os.path.dirname(__file__), "..", "tests", "data")
-    with open(os.path.join(out, "sigmoid_teacher.csv"), "w") as f:
+    with open(os.path.join(out, name + ".csv"), "w") as f:
         f.write("x1,x2,y\n")
-        for xi, yi in zip(x, a):
+        for xi, yi in zip(x, y):
             f.write("%r,%r,%r\n" % (float(xi[0]), float(xi[1]), float(yi[0])))
     weights = {
         "format": "cnnc-weights", "version": 1, "network": "net", "model": None, "method": None,
@@ -128,10 +118,10 @@ def sigmoid_teacher():
         "target": {"kind": "values", "names": ["y"]},
         "layers": [{"shape": list(w.shape), "weights": [float(v) for v in w.ravel()],
                     "bias": [float(v) for v in b], "bias_mode": "separate",
-                    "activation": "sigmoid" if k < 2 else "identity"}
+                    "activation": activation if k < len(layers) - 1 else "identity"}
                    for k, (w, b) in enumerate(layers)],
     }
-    with open(os.path.join(out, "sigmoid_teacher_weights.json"), "w") as f:
+    with open(os.path.join(out, name + "_weights.json"), "w") as f:
         json.dump(weights, f, indent=2)
         f.write("\n")
 

@@ -12,18 +12,7 @@ use serde_json::Value;
 const SMALL: &str = "tests/data/convex_nn_small.cnn";
 const TEACHER: &str = "start=tests/data/sigmoid_teacher_weights.json";
 
-fn train_json(model: &str, args: &[&str]) -> Value {
-    let mut all = vec!["train", model, "--report", "json"];
-    all.extend_from_slice(args);
-    let out = common::cnnc_ok(&common::root(), &all);
-    serde_json::from_slice(&out).expect("a JSON report")
-}
-
-fn num(v: &Value, key: &str) -> f64 {
-    v[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("`{key}` is a number in {v}"))
-}
+use common::{num, train_json};
 
 const DETAILS: [&str; 10] = [
     "true_objective",

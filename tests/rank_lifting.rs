@@ -15,17 +15,10 @@ const TRUE: &str = "start=examples/data/seed001_relu332_weights.json";
 /// 90 complementarity blocks (30 samples × 3 hidden) + 180 product blocks (30 × 2 × 3).
 const BLOCKS: f64 = 270.0;
 
-fn train_json(args: &[&str]) -> Value {
-    let mut all = vec!["train", MODEL, "--report", "json"];
-    all.extend_from_slice(args);
-    let out = common::cnnc_ok(&common::root(), &all);
-    serde_json::from_slice(&out).expect("a JSON report")
-}
+use common::num;
 
-fn num(v: &Value, key: &str) -> f64 {
-    v[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("`{key}` is a number in {v}"))
+fn train_json(args: &[&str]) -> Value {
+    common::train_json(MODEL, args)
 }
 
 /// Every per-iteration record has the documented keys, numbered 1, 2, …; the report's

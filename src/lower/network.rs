@@ -2,10 +2,14 @@
 //! for every method that rewrites a network layer by layer (complementarity, rank lifting,
 //! Convex-NN). Each method then checks the activations it covers.
 
+use nalgebra::DMatrix;
+
 use crate::convex::from_model::Context;
-use crate::convex::{Affine, Expr};
+use crate::convex::{Affine, Constraint, Expr, Program};
 use crate::diag::{Diagnostic, Span};
-use crate::model::{Activation, BiasMode, DataId, LayerParam, Method, Model, NetId, VarId};
+use crate::model::{
+    self, Activation, BiasMode, DataId, DataPart, ExprKind, LayerParam, Method, Model, NetId, VarId,
+};
 
 /// One trainable dense layer.
 #[derive(Clone, Debug)]
@@ -130,4 +134,59 @@ pub fn stacked_weights(cx: &mut Context<'_>, weights: impl IntoIterator<Item = V
         0.0
     })
     .into()
+}
+
+/// The error of a layer-by-layer method (`code`, `method` in words) for the network applied to
+/// `arg` when `arg` is not its training features `data` (which the lifted blocks stand for).
+pub fn other_inputs(
+    arg: &model::Expr,
+    data: DataId,
+    code: &'static str,
+    method: &str,
+) -> Option<Vec<Diagnostic>> {
+    let on_training_data = matches!(arg.kind, ExprKind::Data(d, DataPart::X) if d == data);
+    (!on_training_data).then(|| {
+        vec![Diagnostic::error(
+            code,
+            format!("{method} knows the network's output on its training features only"),
+        )
+        .with_primary(arg.span, "not the training features")
+        .with_help("apply the network to the data it is declared over, e.g. `net(train.x)`; evaluate other data with `cnnc eval`")]
+    })
+}
+
+/// Layer 1 of a lifted network, affine because the data are known: `Z¹ − X W¹ᵀ − 1 b¹ᵀ = 0`
+/// over program blocks `z` (samples × outputs), `w` (with the bias as its last column when
+/// `bias == Column`) and the separate bias `b`.
+pub fn first_layer(
+    prog: &Program,
+    x: &DMatrix<f64>,
+    (z, w, b): (
+        crate::convex::VarId,
+        crate::convex::VarId,
+        Option<crate::convex::VarId>,
+    ),
+    (inputs, outputs, bias): (usize, usize, BiasMode),
+) -> Constraint {
+    let m = x.nrows();
+    let col = |v: crate::convex::VarId, r: usize, c: usize| {
+        let blk = &prog.vars[v.0];
+        blk.offset + r + c * blk.rows
+    };
+    let first = Affine::from_fn(m, outputs, |e, terms| {
+        let (j, i) = (e % m, e / m);
+        terms.push(col(z, j, i), 1.0);
+        for k in 0..inputs {
+            terms.push(col(w, i, k), -x[(j, k)]);
+        }
+        if let Some(b) = b {
+            terms.push(col(b, i, 0), -1.0);
+        }
+        if bias == BiasMode::Column {
+            terms.push(col(w, i, inputs), -1.0);
+        }
+        0.0
+    });
+    let zeros = Affine::constant(m, outputs, vec![0.0; m * outputs]).expect("sizes match");
+    Constraint::eq(first.into(), zeros.into()).with_label("layer 1: Z1 = X W1ᵀ + 1 b1ᵀ")
 }

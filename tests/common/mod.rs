@@ -84,3 +84,17 @@ pub fn frontend(
         Err(d) => Err(render(&sources, &d, false)),
     }
 }
+
+/// `cnnc train MODEL --report json ARGS…` from the repository root, parsed.
+pub fn train_json(model: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["train", model, "--report", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_slice(&cnnc_ok(&root(), &all)).expect("a JSON report")
+}
+
+/// The number at `key` of a JSON object.
+pub fn num(v: &serde_json::Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("`{key}` is a number in {v}"))
+}

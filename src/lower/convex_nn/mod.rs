@@ -39,10 +39,10 @@ use super::network::{trained_net, TrainedNet};
 use super::{Exactness, Lowering, Measure, Next, Recovered};
 use crate::conic::canon::ColumnMap;
 use crate::convex::from_model::{self, Context, Translation};
-use crate::convex::{Affine, Constraint, ConstraintKind, Expr, LinOp, Sense, VarId, VarSpec};
+use crate::convex::{ConstraintKind, Expr, LinOp, Sense, VarId, VarSpec};
 use crate::diag::{Diagnostic, SourceMap, Span};
 use crate::model::OptionValue;
-use crate::model::{self, BiasMode, DataPart, ExprKind, Method, MethodKind, Model, NetId};
+use crate::model::{self, ExprKind, Method, MethodKind, Model, NetId};
 use crate::nn::network::DenseNet;
 use crate::nn::{adam, eval, Values};
 
@@ -482,7 +482,13 @@ impl Hook<'_> {
                 lf.ad.push(None);
             }
         }
-        let cons = vec![self.first_layer(cx, &lf)];
+        let l1 = &layers[0];
+        let cons = vec![super::network::first_layer(
+            &cx.prog,
+            self.x,
+            (lf.z[0], lf.w[0], lf.b[0]),
+            (l1.inputs, l1.outputs, l1.bias),
+        )];
         let mut tangents = Vec::new();
         for (h, layer) in layers[..hidden].iter().enumerate() {
             let split = dc::parts(cx, &layer.activation, h, lf.z[h], &mut tangents)?;
@@ -500,31 +506,6 @@ impl Hook<'_> {
         self.lifted = Some(lf);
         Ok(out)
     }
-
-    /// `Z¹ − X W¹ᵀ − 1 b¹ᵀ = 0`.
-    fn first_layer(&self, cx: &Context<'_>, lf: &Lifted) -> Constraint {
-        let m = self.net.samples;
-        let l1 = &self.net.layers[0];
-        let prog = &cx.prog;
-        let col = |v: VarId, r: usize, c: usize| parabolic::col(prog, v, r, c);
-        let x = self.x;
-        let first = Affine::from_fn(m, l1.outputs, |e, terms| {
-            let (j, i) = (e % m, e / m);
-            terms.push(col(lf.z[0], j, i), 1.0);
-            for k in 0..l1.inputs {
-                terms.push(col(lf.w[0], i, k), -x[(j, k)]);
-            }
-            if let Some(b) = lf.b[0] {
-                terms.push(col(b, i, 0), -1.0);
-            }
-            if l1.bias == BiasMode::Column {
-                terms.push(col(lf.w[0], i, l1.inputs), -1.0);
-            }
-            0.0
-        });
-        let zeros = Affine::constant(m, l1.outputs, vec![0.0; m * l1.outputs]).expect("sizes");
-        Constraint::eq(first.into(), zeros.into()).with_label("layer 1: Z1 = X W1ᵀ + 1 b1ᵀ")
-    }
 }
 
 impl from_model::Lowering for Hook<'_> {
@@ -535,15 +516,10 @@ impl from_model::Lowering for Hook<'_> {
     ) -> Option<Result<Expr, Vec<Diagnostic>>> {
         match &e.kind {
             ExprKind::NetOut(n, arg) if *n == self.net.net => {
-                let on_training_data =
-                    matches!(arg.kind, ExprKind::Data(d, DataPart::X) if d == self.net.data);
-                if !on_training_data {
-                    return Some(Err(vec![Diagnostic::error(
-                        "E1402",
-                        "Convex-NN knows the network's output on its training features only",
-                    )
-                    .with_primary(arg.span, "not the training features")
-                    .with_help("apply the network to the data it is declared over, e.g. `net(train.x)`; evaluate other data with `cnnc eval`")]));
+                if let Some(d) =
+                    super::network::other_inputs(arg, self.net.data, "E1402", "Convex-NN")
+                {
+                    return Some(Err(d));
                 }
                 Some(
                     self.ensure(cx)

@@ -99,35 +99,40 @@ pub(super) fn constraints(
                     );
                 }
             }
-            let x = Affine::from_fn(n_in, 1, |e, terms| {
-                terms.push(col(prog, w, i, e), 1.0);
-                -w0[(i, e)]
-            });
-            out.push(
-                Constraint::rotated_soc(
-                    Affine::columns(col(prog, wd, i, 0), 1, 1).into(),
-                    Expr::scalar(1.0),
-                    x.into(),
-                )
-                .with_label(format!("layer {k}: |w_i|^2 <= Wd_i")),
-            );
+            out.push(centred_norm(
+                n_in,
+                |e| (col(prog, w, i, e), w0[(i, e)]),
+                col(prog, wd, i, 0),
+                format!("layer {k}: |w_i|^2 <= Wd_i"),
+            ));
         }
         for j in 0..m {
-            let x = Affine::from_fn(n_in, 1, |e, terms| {
-                terms.push(col(prog, a, j, e), 1.0);
-                -a0[(j, e)]
-            });
-            out.push(
-                Constraint::rotated_soc(
-                    Affine::columns(col(prog, ad, j, 0), 1, 1).into(),
-                    Expr::scalar(1.0),
-                    x.into(),
-                )
-                .with_label(format!("layer {k}: |a_j|^2 <= Ad_j")),
-            );
+            out.push(centred_norm(
+                n_in,
+                |e| (col(prog, a, j, e), a0[(j, e)]),
+                col(prog, ad, j, 0),
+                format!("layer {k}: |a_j|^2 <= Ad_j"),
+            ));
         }
     }
     out
+}
+
+/// `‖v − v̌‖² ≤ t·1` for the `n` entries `entry(e) = (column, anchor value)` of `v` and the
+/// column `t`.
+fn centred_norm(
+    n: usize,
+    entry: impl Fn(usize) -> (usize, f64),
+    t: usize,
+    label: String,
+) -> Constraint {
+    let x = Affine::from_fn(n, 1, |e, terms| {
+        let (c, v0) = entry(e);
+        terms.push(c, 1.0);
+        -v0
+    });
+    Constraint::rotated_soc(Affine::columns(t, 1, 1).into(), Expr::scalar(1.0), x.into())
+        .with_label(label)
 }
 
 /// The number of cones per layer (layers 2 and up): `2 m n + n + m`.

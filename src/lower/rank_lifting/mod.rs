@@ -36,7 +36,7 @@ use crate::conic::{Cone, ConicProblem};
 use crate::convex::from_model::{self, Context, Translation};
 use crate::convex::{Affine, Constraint, Expr, LinOp, Sense, VarId, VarSpec};
 use crate::diag::{Diagnostic, SourceMap, Span};
-use crate::model::{self, BiasMode, DataPart, ExprKind, Method, Model, NetId, OptionValue};
+use crate::model::{self, BiasMode, ExprKind, Method, Model, NetId, OptionValue};
 use crate::nn::network::DenseNet;
 
 /// The method's name in stages, origins and reports.
@@ -563,26 +563,12 @@ impl Hook<'_> {
         let col = |v: VarId, r: usize, c: usize| blocks::col(prog, v, r, c);
         let mut cons = Vec::new();
         let l1 = &self.form.layers[0];
-        let x = self.x;
-        // Z¹ − X W¹ᵀ − 1 b¹ᵀ = 0.
-        let first = Affine::from_fn(n, l1.outputs, |e, terms| {
-            let (j, i) = (e % n, e / n);
-            terms.push(col(lf.z[0], j, i), 1.0);
-            for k in 0..l1.inputs {
-                terms.push(col(lf.w[0], i, k), -x[(j, k)]);
-            }
-            if let Some(b) = lf.b[0] {
-                terms.push(col(b, i, 0), -1.0);
-            }
-            if l1.bias == BiasMode::Column {
-                terms.push(col(lf.w[0], i, l1.inputs), -1.0);
-            }
-            0.0
-        });
-        cons.push(
-            Constraint::eq(first.into(), zeros(n, l1.outputs))
-                .with_label("layer 1: Z1 = X W1ᵀ + 1 b1ᵀ"),
-        );
+        cons.push(crate::lower::network::first_layer(
+            prog,
+            self.x,
+            (lf.z[0], lf.w[0], lf.b[0]),
+            (l1.inputs, l1.outputs, l1.bias),
+        ));
         for (h, &a) in lf.a.iter().enumerate() {
             cons.push(
                 Constraint::ge(prog.var_expr(a), prog.var_expr(lf.z[h]))
@@ -635,15 +621,10 @@ impl from_model::Lowering for Hook<'_> {
     ) -> Option<Result<Expr, Vec<Diagnostic>>> {
         match &e.kind {
             ExprKind::NetOut(n, arg) if *n == self.form.net => {
-                let on_training_data =
-                    matches!(arg.kind, ExprKind::Data(d, DataPart::X) if d == self.data);
-                if !on_training_data {
-                    return Some(Err(vec![Diagnostic::error(
-                        "E1302",
-                        "rank lifting knows the network's output on its training features only",
-                    )
-                    .with_primary(arg.span, "not the training features")
-                    .with_help("apply the network to the data it is declared over, e.g. `net(train.x)`; evaluate other data with `cnnc eval`")]));
+                if let Some(d) =
+                    crate::lower::network::other_inputs(arg, self.data, "E1302", "rank lifting")
+                {
+                    return Some(Err(d));
                 }
                 let z = self.ensure(cx);
                 Some(Ok(cx.prog.var_expr(z).with_span(e.span)))
