@@ -143,6 +143,7 @@ pub(super) fn outcome(
         x,
         last_iterate,
         iterations: sol.iterations,
+        nodes: None,
         solve_seconds,
         infeasible_groups: group_names(p, &infeasible_blocks),
         infeasible_blocks,

@@ -154,7 +154,8 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
     let result = catch_unwind(AssertUnwindSafe(|| {
         model.solve().map(|sol| {
             let values: Vec<f64> = cols.iter().map(|&v| sol.value(v)).collect();
-            (sol.status(), values)
+            let status = sol.status();
+            (status, values, sol.into_inner().stats().nodes_solved)
         })
     }));
     let seconds = start.elapsed().as_secs_f64();
@@ -179,13 +180,15 @@ pub(super) fn solve(p: &ConicProblem, s: &Settings) -> Result<Outcome, SolveErro
         Ok(Err(e @ (ResolutionError::Other(_) | ResolutionError::Str(_)))) => {
             return Err(SolveError::Rejected(e.to_string()))
         }
-        Ok(Ok((SolutionStatus::Optimal, x))) => {
+        Ok(Ok((SolutionStatus::Optimal, x, nodes))) => {
             out.status = Status::Optimal;
+            out.nodes = Some(nodes);
             out.objective = Some(user_objective(p, &x));
             out.x = Some(x);
         }
-        Ok(Ok((SolutionStatus::TimeLimit | SolutionStatus::GapLimit, x))) => {
+        Ok(Ok((SolutionStatus::TimeLimit | SolutionStatus::GapLimit, x, nodes))) => {
             out.status = Status::TimeLimit;
+            out.nodes = Some(nodes);
             out.notes.push(
                 "the last point is feasible but not proven optimal (branch and bound was cut short)"
                     .into(),

@@ -70,6 +70,8 @@ pub struct Outcome {
     pub z: Option<Vec<f64>>,
     /// Solver iterations (simplex/branch-and-bound back ends report 0).
     pub iterations: u32,
+    /// Branch-and-bound nodes whose LP was solved, for a MILP back end that counts them.
+    pub nodes: Option<u64>,
     /// Wall time of the solve, in seconds.
     pub solve_seconds: f64,
     /// For [`Status::PrimalInfeasible`]: the constraint groups (origin labels) a certificate
@@ -93,6 +95,7 @@ impl Outcome {
             last_iterate: None,
             z: None,
             iterations: 0,
+            nodes: None,
             solve_seconds,
             infeasible_groups: Vec::new(),
             infeasible_blocks: Vec::new(),
