@@ -67,13 +67,14 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         methods: Vec<String>,
     },
-    /// Solve a conic problem in the Conic Benchmark Format (CBF).
+    /// Solve a model that trains nothing (a query on loaded networks, a convex model), or a
+    /// conic problem in the Conic Benchmark Format (a `.cbf` file).
     ///
-    /// Exit codes: 0 solved, 1 unreadable file, 2 bad usage, 3 infeasible, 4 unbounded,
-    /// 5 iteration/time limit or numerical trouble, 6 no back end can solve it.
+    /// Exit codes: 0 solved, 1 bad input, 2 bad usage, 3 infeasible, 4 unbounded,
+    /// 5 iteration/time limit or numerical trouble, 6 no back end can solve it (CBF).
     Solve {
-        /// The `.cbf` file.
-        file: PathBuf,
+        #[command(flatten)]
+        input: Input,
         /// Print the outcome as one JSON object.
         #[arg(long, value_enum)]
         report: Option<ReportFormat>,
@@ -103,7 +104,7 @@ enum Command {
 /// The model file and command-line overrides.
 #[derive(Args)]
 struct Input {
-    /// The `.cnn` model file.
+    /// The `.cnn` model file (for `solve`, a `.cbf` conic problem too).
     file: PathBuf,
     /// Read data declaration NAME from another CSV file (repeatable).
     #[arg(long = "data", value_name = "NAME=PATH", value_parser = parse_data)]
@@ -230,10 +231,25 @@ fn run() -> ExitCode {
         Command::Eval { input, weights, .. } => eval(&input, &weights, out),
         Command::Compare { input, methods } => compare(&input, &methods),
         Command::Solve {
-            file,
+            input,
             report,
             time_limit,
-        } => return solve_cbf(&file, report, time_limit),
+        } if is_cbf(&input.file) => {
+            if !(input.data.is_empty() && input.set.is_empty() && input.options.is_empty()) {
+                let d = Diagnostic::error(
+                    "E0004",
+                    "--data, --set and --option apply to models, not to a CBF file",
+                );
+                let _ = self::report(&SourceMap::new(), &[d]);
+                return ExitCode::from(2);
+            }
+            return solve_cbf(&input.file, report, time_limit);
+        }
+        Command::Solve {
+            input,
+            report,
+            time_limit,
+        } => return solve_model(&input, report, time_limit),
         Command::Train {
             input,
             method,
@@ -395,6 +411,18 @@ fn train(
     use cnnc::driver::{self, TrainError};
     let (sources, _, model) = frontend(input)?;
     let fail = |sources: SourceMap, d: Vec<Diagnostic>| Failed(sources, d);
+    if model.trainable_networks().is_empty() {
+        let what = if model.networks.is_empty() {
+            "the model has no network"
+        } else {
+            "its networks are loaded, with fixed weights"
+        };
+        let d = Diagnostic::error("E1111", format!("nothing to train: {what}")).with_help(format!(
+            "`cnnc solve {}` solves it as it is written",
+            input.file.display()
+        ));
+        return Err(fail(sources, vec![d]));
+    }
     let method = match driver::pick_method(&model, method) {
         Ok(m) => m,
         Err(d) => return Err(fail(sources, d)),
@@ -642,6 +670,62 @@ fn solve_cbf(path: &Path, format: Option<ReportFormat>, time_limit: Option<f64>)
             let shown = shown.and_then(|()| report(&sources, &[e.to_diagnostic()]));
             written(shown, ExitCode::from(cbf::EXIT_CANNOT_SOLVE as u8))
         }
+    }
+}
+
+/// Whether `cnnc solve` reads `file` as a CBF problem (by its extension).
+fn is_cbf(file: &Path) -> bool {
+    file.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("cbf"))
+}
+
+/// `cnnc solve MODEL.cnn`: a query on loaded networks, or a model without a network.
+fn solve_model(input: &Input, format: Option<ReportFormat>, time_limit: Option<f64>) -> ExitCode {
+    use cnnc::conic::cbf::{exit_code, EXIT_BAD_INPUT};
+    use cnnc::driver::{query, TrainError};
+    let fail = |Failed(s, d): Failed| {
+        let _ = report(&s, &d);
+        ExitCode::from(EXIT_BAD_INPUT as u8)
+    };
+    let (sources, _, mut model) = match frontend(input) {
+        Ok(f) => f,
+        Err(f) => return fail(f),
+    };
+    if let Some(t) = time_limit {
+        let opt = (
+            "time_limit".to_string(),
+            cnnc::model::OptionValue::Number(t),
+        );
+        model.solver.options.retain(|(n, _)| n != "time_limit");
+        model.solver.options.push(opt);
+    }
+    let answer = match query::solve(&model, &sources) {
+        Ok(a) => a,
+        Err(TrainError::Invalid(d)) => return fail(Failed(sources, d)),
+        Err(TrainError::NotSolved(outcome, problem)) => {
+            let d: Vec<Diagnostic> = outcome.diagnostic(&problem).into_iter().collect();
+            if format == Some(ReportFormat::Json) {
+                let v = serde_json::json!({
+                    "status": outcome.status.as_str().replace(' ', "_"),
+                    "objective": null,
+                    "solver": outcome.backend.name(),
+                    "infeasible_constraints": outcome.infeasible_groups,
+                });
+                if let Err(f) = print(&format!("{v}\n")) {
+                    return fail(f);
+                }
+            }
+            let _ = report(&sources, &d);
+            return ExitCode::from(exit_code(outcome.status) as u8);
+        }
+    };
+    let shown = match format {
+        Some(ReportFormat::Json) => print(&to_json(&answer)),
+        None => print(&query::text(&answer)),
+    };
+    match shown {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => fail(f),
     }
 }
 

@@ -273,7 +273,8 @@ impl<'m> Context<'m> {
         self.text_at(e.span)
     }
 
-    fn text_at(&self, span: Span) -> String {
+    /// The source text at `span`, its whitespace collapsed (for messages and reports).
+    pub fn text_at(&self, span: Span) -> String {
         self.sources
             .slice(span)
             .split_whitespace()

@@ -6,6 +6,7 @@ use crate::conic::canon::{canonicalize, ColumnMap};
 use crate::conic::ConicProblem;
 use crate::convex::from_model::Translation;
 use crate::diag::{Diagnostic, SourceMap};
+use crate::lower::big_m::BigM;
 use crate::lower::convex_nn::ConvexNn;
 use crate::lower::direct::Direct;
 use crate::lower::patterns::lowering;
@@ -29,11 +30,7 @@ pub fn lowering(
         MethodKind::Patterns => Some(Box::new(lowering::lower(model, sources, method)?)),
         MethodKind::RankLifting => Some(Box::new(RankLifting::lower(model, sources, method)?)),
         MethodKind::ConvexNn => Some(Box::new(ConvexNn::lower(model, sources, method)?)),
-        // Until `big_m` exists, its fixed-weight networks stay as written, and the translation
-        // reports the network node (E0610).
-        MethodKind::BigM if !has_trainable_network(model) => {
-            Some(Box::new(Direct::build(model, sources)?))
-        }
+        MethodKind::BigM => Some(Box::new(BigM::lower(model, sources, method)?)),
         _ => None,
     })
 }
@@ -55,11 +52,6 @@ impl Program {
     }
 }
 
-/// Whether the model has a network with trainable weights.
-pub fn has_trainable_network(model: &Model) -> bool {
-    !model.trainable_networks().is_empty()
-}
-
 /// Lowers `model` to a convex program: as written when it has no network, else with `method`
 /// (or its first method).
 pub fn program(
@@ -78,7 +70,7 @@ pub fn program(
             "E1102",
             format!("method `{}` has no convex program to show in this version of cnnc", method_name(m.kind)),
         ), true, "no lowering yet")
-        .with_note("lowered today: patterns (two-layer ReLU networks), rank_lifting (ReLU networks of any depth), convex_nn (networks with DC activations); a model without a network is lowered directly")]),
+        .with_note("lowered today: patterns (two-layer ReLU networks), rank_lifting (ReLU networks of any depth), convex_nn (networks with DC activations), big_m (queries on loaded ReLU networks); a model without a network is lowered directly")]),
     }
 }
 

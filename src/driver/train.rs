@@ -69,6 +69,11 @@ pub struct Trained {
     pub stop_reason: Option<&'static str>,
     /// Facts worth saying (warnings, solver notes).
     pub notes: Vec<String>,
+    /// The last pass's conic problem (lowered methods), e.g. for its LP relaxation.
+    pub problem: Option<Box<ConicProblem>>,
+    /// The last solve's back end and its branch-and-bound nodes (for a MILP back end that
+    /// counts them).
+    pub backend: Option<(Backend, Option<u64>)>,
 }
 
 /// One pass of a lowered method's training loop.
@@ -307,7 +312,7 @@ pub fn train_with(
             "E1102",
             format!("method `{}` cannot train yet in this version of cnnc", method_name(method.kind)),
         ), true, "not available yet")
-        .with_note("available: patterns (two-layer ReLU networks, exact or sampled), rank_lifting (ReLU networks, sequential), convex_nn (networks with DC activations, sequential), adam (any network, local)")])),
+        .with_note("available: patterns (two-layer ReLU networks, exact or sampled), rank_lifting (ReLU networks, sequential), convex_nn (networks with DC activations, sequential), big_m (queries on loaded networks: `cnnc solve`), adam (any network, local)")])),
     }
 }
 
@@ -323,7 +328,7 @@ fn sizes(p: &ConicProblem) -> Sizes {
 /// The training loop of a lowered method: canonicalize → solve → recover → measure, then the
 /// lowering stops or updates its parameters and rebuilds its program for another pass
 /// ([`Lowering::next`]). The pattern method stops after one pass.
-fn train_lowered(
+pub(crate) fn train_lowered(
     model: &Model,
     kind: MethodKind,
     mut l: Box<dyn Lowering>,
@@ -331,7 +336,12 @@ fn train_lowered(
     on_pass: &mut dyn FnMut(&Iteration),
 ) -> Result<Trained, TrainError> {
     let settings = Settings::from_options(&model.solver.options);
-    let backend = Backend::from_name(&model.solver.name).unwrap_or(Backend::Clarabel);
+    // The declared solver, else the one that fits the problem (microlp for integers).
+    let declared = model
+        .solver
+        .span
+        .and(Backend::from_name(&model.solver.name));
+    let backend = declared.unwrap_or(Backend::Clarabel);
     // A sequential method keeps the solver between passes; a single pass solves as usual.
     let mut session = l
         .sequential()
@@ -357,7 +367,10 @@ fn train_lowered(
         let in_solve = Instant::now();
         let (outcome, reused) = match session.as_mut() {
             Some(session) => session.solve(&problem),
-            None => solve::solve(&problem, backend, &settings).map(|o| (o, false)),
+            None => {
+                let backend = declared.unwrap_or_else(|| solve::choose_backend(&problem));
+                solve::solve(&problem, backend, &settings).map(|o| (o, false))
+            }
         }
         .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
         // A sequential pass whose solve stopped on numerical trouble (near the end, typically:
@@ -482,6 +495,8 @@ fn finish(
         iterations,
         stop_reason: Some(stop_reason),
         notes,
+        backend: Some((outcome.backend, outcome.nodes)),
+        problem: Some(Box::new(problem)),
     }
 }
 
@@ -529,5 +544,7 @@ fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
         stop_reason: None,
         restarts: result.restarts.iter().map(|r| r.best).collect(),
         notes,
+        problem: None,
+        backend: None,
     })
 }

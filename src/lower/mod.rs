@@ -9,6 +9,7 @@
 //! method stops after one pass; a sequential method ([`Lowering::sequential`], rank lifting,
 //! Convex-NN) goes on, keeping Clarabel's solver when only numbers change.
 
+pub mod big_m;
 pub mod complementarity;
 pub mod convex_nn;
 pub mod direct;

@@ -165,7 +165,10 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
             ("seed", Kind::Count, num(0.0)),
             ("tighten", Kind::Count, num(5.0)),
         ],
-        MethodKind::BigM => vec![("bounds", Kind::Word(&["interval"]), word("interval"))],
+        MethodKind::BigM => vec![
+            ("bounds", Kind::Word(&["interval", "lp"]), word("interval")),
+            ("relaxation", Kind::Bool, boolean(false)),
+        ],
         MethodKind::Adam => vec![
             ("lr", Kind::Positive, num(1e-2)),
             ("epochs", Kind::Count, num(5000.0)),
