@@ -411,7 +411,12 @@ fn train(
     use cnnc::driver::{self, TrainError};
     let (sources, _, model) = frontend(input)?;
     let fail = |sources: SourceMap, d: Vec<Diagnostic>| Failed(sources, d);
-    if model.trainable_networks().is_empty() {
+    // A model that trains nothing and asks for no training method is solved, not trained.
+    let training = model
+        .methods
+        .iter()
+        .any(|m| m.kind != cnnc::model::MethodKind::BigM);
+    if model.trainable_networks().is_empty() && !training {
         let what = if model.networks.is_empty() {
             "the model has no network"
         } else {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::report::{gap_note, ConstraintReport};
 use super::train::{self, TrainError, Trained};
-use crate::diag::{Diagnostic, SourceMap};
+use crate::diag::SourceMap;
 use crate::lower::big_m::BigM;
 use crate::lower::Exactness;
 use crate::model::{Model, Sense, VarRole};
@@ -69,15 +69,7 @@ pub struct Answer {
 
 /// Solves `model`, which must train nothing.
 pub fn solve(model: &Model, sources: &SourceMap) -> Result<Answer, TrainError> {
-    if let Some(&i) = model.trainable_networks().first() {
-        let net = &model.networks[i];
-        return Err(TrainError::Invalid(vec![Diagnostic::error(
-            "E1111",
-            format!("`solve` answers a model that trains nothing; this one trains `{}`", net.name),
-        )
-        .with_primary(net.span, "has trainable weights")
-        .with_help("train it with `cnnc train MODEL`; query the trained network with `network NAME = load(\"w.json\")` and `cnnc solve`")]));
-    }
+    // A model that trains a network is refused by the lowering (E1503).
     let method = match model
         .methods
         .iter()

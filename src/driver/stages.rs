@@ -69,7 +69,7 @@ pub fn program(
         None => Err(vec![m.label(Diagnostic::error(
             "E1102",
             format!("method `{}` has no convex program to show in this version of cnnc", method_name(m.kind)),
-        ), true, "no lowering yet")
+        ), true, "no convex program")
         .with_note("lowered today: patterns (two-layer ReLU networks), rank_lifting (ReLU networks of any depth), convex_nn (networks with DC activations), big_m (queries on loaded ReLU networks); a model without a network is lowered directly")]),
     }
 }

@@ -199,7 +199,7 @@ mod tests {
             l, -2.0,
             "the interval bound is kept when the LP is no tighter"
         );
-        assert!(u >= 0.5 && u < 0.5 + 1e-5, "{u}");
+        assert!((0.5..0.5 + 1e-5).contains(&u), "{u}");
         assert_eq!((r.solves, r.failed), (2, 0));
     }
 }

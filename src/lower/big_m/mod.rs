@@ -388,7 +388,11 @@ impl Lowering for BigM {
             for (l, layer) in app.layers.iter().enumerate() {
                 let head =
                     if layer.phases.is_empty() {
-                        format!("{} outputs, linear", layer.width)
+                        format!(
+                            "{} output{}, linear",
+                            layer.width,
+                            if layer.width == 1 { "" } else { "s" }
+                        )
                     } else {
                         format!(
                         "{} neurons: {} active, {} inactive, {} binar{} ({} with interval bounds)",
