@@ -128,3 +128,19 @@ fn the_convex_nn_excerpt_is_the_output() {
     assert_eq!(want.len(), 3);
     assert_in_order(&want, &String::from_utf8_lossy(&out.stdout));
 }
+
+/// The query excerpt is what `solve examples/seed003_query.cnn` prints, and the answer is the
+/// one `tests/queries.rs` checks against a grid search.
+#[test]
+fn the_query_excerpt_is_the_output() {
+    let out = cnnc(&["solve", "examples/seed003_query.cnn"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = block("at the answer checks it; the LP relaxation's bound is shown beside it");
+    assert_eq!(want.len(), 7);
+    assert_in_order(&want, &String::from_utf8_lossy(&out.stdout));
+}

@@ -63,7 +63,15 @@ pub fn program(
         let lowering = Box::new(Direct::build(model, sources)?);
         return Ok(Program { lowering });
     }
-    let m = pick_method(model, method)?;
+    // A query (loaded networks only) is lowered by big_m when it declares no method.
+    let default;
+    let m = if method.is_none() && model.methods.is_empty() && model.trainable_networks().is_empty()
+    {
+        default = super::train::method_or_default(model, "big_m")?;
+        &default
+    } else {
+        pick_method(model, method)?
+    };
     match lowering(model, sources, m)? {
         Some(lowering) => Ok(Program { lowering }),
         None => Err(vec![m.label(Diagnostic::error(
