@@ -385,7 +385,7 @@ fn frontend(
 
 fn check(input: &Input) -> Result<(), Failed> {
     let (sources, _, model) = frontend(input)?;
-    if let Err(d) = cnnc::convex::from_model::check_convexity(&model, &sources) {
+    if let Err(d) = cnnc::driver::stages::check(&model, &sources) {
         return Err(Failed(sources, d));
     }
     eprint(&format!(

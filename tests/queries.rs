@@ -360,3 +360,36 @@ fn the_json_report_gives_the_answer_bounds_and_binaries() {
     assert_eq!(check["agrees"], true);
     assert!(common::num(check, "difference") <= 1e-6);
 }
+
+#[test]
+fn abs_where_it_is_not_convex_is_encoded_exactly() {
+    // max |f(x1) − f(x2)| with |x1 − x2| ≤ 0.5 equals max f(x1) − f(x2) (swap x1 and x2).
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let weights = common::root().join("examples/weights/seed003.json");
+    let model = |objective: &str| {
+        format!(
+            "network teacher = load({:?})\nvar x1[1, 1] in [-5, 3]\nvar x2[1, 1] in [-5, 3]\n\
+             maximize {objective}\nconstraint close: norm_inf(x1 - x2) <= 0.5\n",
+            weights.display().to_string()
+        )
+    };
+    let mut found = Vec::new();
+    for (name, objective) in [
+        ("linear", "sum(teacher(x1)) - sum(teacher(x2))"),
+        ("abs", "abs(sum(teacher(x1)) - sum(teacher(x2)))"),
+    ] {
+        let path = dir.path().join(format!("{name}.cnn"));
+        std::fs::write(&path, model(objective)).expect("write the model");
+        let (a, _) = solve(&path, &[]);
+        found.push((a.objective.expect("solved"), a.binaries));
+        let atoms = a
+            .lowering
+            .as_ref()
+            .map(|l| l.to_string())
+            .unwrap_or_default();
+        assert_eq!(a.status, "optimal", "{atoms}");
+    }
+    assert!((found[0].0 - found[1].0).abs() < 1e-7, "{found:?}");
+    // Not DCP as written: the abs (and the norm_inf of the constraint) cost a binary each.
+    assert_eq!(found[1].1, found[0].1 + 2, "{found:?}");
+}

@@ -82,6 +82,27 @@ pub fn program(
     }
 }
 
+/// What `cnnc check` checks: the model's convexity as a training method will see it
+/// ([`crate::convex::from_model::check_convexity`]); for a model that trains nothing, its
+/// program as `cnnc solve` builds it (big-M encodes loaded networks, and the piecewise-linear
+/// atoms exactly where they are not convex).
+pub fn check(model: &Model, sources: &SourceMap) -> Result<(), Vec<Diagnostic>> {
+    if !model.trainable_networks().is_empty() || model.networks.is_empty() {
+        return crate::convex::from_model::check_convexity(model, sources);
+    }
+    let method = match model.methods.iter().find(|m| m.kind == MethodKind::BigM) {
+        Some(m) => m.clone(),
+        None => super::train::method_or_default(model, "big_m")?,
+    };
+    let l = BigM::lower(model, sources, &method)?;
+    let errs = crate::convex::dcp::check(&l.translation().program);
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs)
+    }
+}
+
 /// The conic form of a program.
 pub fn conic(p: &Program) -> Result<(ConicProblem, ColumnMap), Vec<Diagnostic>> {
     canonicalize(&p.translation().program)

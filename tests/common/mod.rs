@@ -77,7 +77,7 @@ pub fn frontend(
     let overrides = header_overrides(&text, &base);
     match cnnc::frontend(&mut sources, src, &base, &overrides) {
         // `cnnc check` also checks convexity.
-        Ok((f, m)) => match cnnc::convex::from_model::check_convexity(&m, &sources) {
+        Ok((f, m)) => match cnnc::driver::stages::check(&m, &sources) {
             Ok(()) => Ok((sources, f, m)),
             Err(d) => Err(render(&sources, &d, false)),
         },

@@ -15,7 +15,8 @@
 //! they describe the LP relaxation (for one neuron, the triangle over `[L, U]`). A network applied
 //! to constants is evaluated instead. Codes: `E1501` a ReLU whose bounds are infinite (the
 //! variable without a finite box is named), `E1502` an activation with no exact mixed-integer
-//! form, `E1504` an input that is not affine in the decision variables.
+//! form, `E1504` an input that is not affine in the decision variables. The atoms' exact forms
+//! (`atoms.rs`) reuse [`Encoder::relu`].
 
 use nalgebra::DMatrix;
 
@@ -122,6 +123,12 @@ pub struct Encoder<'o> {
     pub options: &'o Options,
     /// The applications, in the order the translation met them.
     pub apps: Vec<Application>,
+    /// Encode the piecewise-linear atoms exactly too (`atoms.rs`).
+    pub exact_atoms: bool,
+    /// The atoms encoded so, with their binaries.
+    pub atoms: Vec<(String, usize)>,
+    /// Binaries of the atoms.
+    pub atom_binaries: usize,
     columns: Columns,
 }
 
@@ -131,6 +138,9 @@ impl<'o> Encoder<'o> {
         Encoder {
             options,
             apps: Vec::new(),
+            exact_atoms: false,
+            atoms: Vec::new(),
+            atom_binaries: 0,
             columns: Columns::default(),
         }
     }
@@ -142,11 +152,16 @@ impl from_model::Lowering for Encoder<'_> {
         e: &model::Expr,
         cx: &mut Context<'_>,
     ) -> Option<Result<Expr, Vec<Diagnostic>>> {
-        let ExprKind::NetOut(net, arg) = &e.kind else {
-            return None;
-        };
-        cx.model.networks[net.0].loaded_from.as_ref()?;
-        Some(self.encode(*net, arg, e.span, cx))
+        match &e.kind {
+            ExprKind::NetOut(net, arg) => {
+                cx.model.networks[net.0].loaded_from.as_ref()?;
+                Some(self.encode(*net, arg, e.span, cx))
+            }
+            ExprKind::Atom(atom, args) if self.exact_atoms && super::atoms::covers(*atom) => {
+                Some(self.atom(e, *atom, args, cx))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -263,6 +278,20 @@ impl Encoder<'_> {
             dense,
         });
         Ok(Expr::from(a))
+    }
+
+    /// [`Encoder::relu`] with interval bounds on `z`.
+    pub(super) fn relu_interval(
+        &mut self,
+        z: &Affine,
+        act: Act,
+        name: &str,
+        cx: &mut Context<'_>,
+        constraints: &mut Vec<Constraint>,
+    ) -> Result<(Affine, Vec<Phase>), Vec<Diagnostic>> {
+        self.columns.update(&cx.prog.vars);
+        let bounds: Vec<(f64, f64)> = (0..z.len()).map(|k| self.columns.interval(z, k)).collect();
+        self.relu(z, &bounds, act, name, cx, constraints)
     }
 
     /// `relu(z)` (or `leaky_relu(z)`) entry by entry: stable entries as affine expressions,
@@ -472,7 +501,7 @@ fn unbounded(columns: &Columns, z: &Affine, k: usize, cx: &Context<'_>) -> Vec<D
     let mut d = Diagnostic::error(
         "E1501",
         format!(
-            "{} {} no finite bounds, and a ReLU it reaches needs them",
+            "{} {} no finite bounds, and a ReLU (or an atom encoded exactly) it reaches needs them",
             names.join(", "),
             if names.len() == 1 { "has" } else { "have" }
         ),

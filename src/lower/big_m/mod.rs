@@ -12,6 +12,7 @@
 //! bound on the query's optimum. Every answer is checked by a forward pass of each network at
 //! the returned input ([`Lowering::measure`]). Code: `E1503` a model that trains a network.
 
+mod atoms;
 pub mod bounds;
 pub mod encode;
 
@@ -102,6 +103,8 @@ pub struct BigM {
     translation: Translation,
     options: Options,
     apps: Vec<Application>,
+    /// Atoms encoded exactly (a model not DCP as written), with their binaries.
+    atoms: Vec<(String, usize)>,
     checks: RefCell<Vec<Check>>,
 }
 
@@ -128,12 +131,23 @@ impl BigM {
         }
         let options = Options::from_method(method);
         let mut encoder = Encoder::new(&options);
-        let translation = from_model::program(model, sources, &mut encoder)?;
-        let apps = encoder.apps;
+        let mut translation = from_model::program(model, sources, &mut encoder)?;
+        // Not DCP as written: the piecewise-linear atoms exactly too (atoms.rs), if that helps.
+        if !crate::convex::dcp::check(&translation.program).is_empty() {
+            let mut exact = Encoder::new(&options);
+            exact.exact_atoms = true;
+            let t = from_model::program(model, sources, &mut exact)?;
+            if !exact.atoms.is_empty() && crate::convex::dcp::check(&t.program).is_empty() {
+                translation = t;
+                encoder = exact;
+            }
+        }
+        let (apps, atoms) = (encoder.apps, encoder.atoms);
         Ok(BigM {
             translation,
             options,
             apps,
+            atoms,
             checks: RefCell::new(Vec::new()),
         })
     }
@@ -170,14 +184,17 @@ impl BigM {
             .collect()
     }
 
+    /// Binaries of the MILP, and of the networks with interval bounds alone.
     fn binaries(&self) -> (usize, usize) {
-        let b = self.apps.iter().map(Application::binaries).sum();
-        let i = self
-            .apps
-            .iter()
-            .flat_map(|a| &a.layers)
-            .map(|l| l.interval_binaries)
-            .sum();
+        let atoms: usize = self.atoms.iter().map(|a| a.1).sum();
+        let b = self.apps.iter().map(Application::binaries).sum::<usize>() + atoms;
+        let i = atoms
+            + self
+                .apps
+                .iter()
+                .flat_map(|a| &a.layers)
+                .map(|l| l.interval_binaries)
+                .sum::<usize>();
         (b, i)
     }
 
@@ -197,6 +214,18 @@ impl BigM {
             "{neurons} ReLUs, {b} {what} with {} bounds",
             self.options.bounds.name()
         );
+        if !self.atoms.is_empty() {
+            let what: Vec<String> = self
+                .atoms
+                .iter()
+                .map(|(t, b)| format!("`{t}` {b}"))
+                .collect();
+            let _ = write!(
+                s,
+                "; not convex as written, so abs/max/norm atoms are exact too: {}",
+                what.join(", ")
+            );
+        }
         if self.options.bounds == BoundKind::Lp {
             let lps: usize = self.apps.iter().map(|a| a.lp.0).sum();
             let failed: usize = self.apps.iter().map(|a| a.lp.1).sum();
