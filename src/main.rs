@@ -146,6 +146,8 @@ enum Emit {
     Json,
     /// The problem in CPLEX LP format (LP/MILP/QP only).
     Lp,
+    /// The problem in free MPS format (LP/MILP/QP only).
+    Mps,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -816,10 +818,17 @@ fn compile(
                     match emit {
                         Emit::Cbf => cnnc::conic::cbf::write(&p),
                         Emit::Json => cnnc::conic::json::write(&p),
-                        Emit::Lp => match cnnc::conic::lp::write(&p) {
-                            Ok(t) => t,
-                            Err(d) => return Err(Failed(sources, vec![d])),
-                        },
+                        Emit::Lp | Emit::Mps => {
+                            let text = if matches!(emit, Emit::Lp) {
+                                cnnc::conic::lp::write(&p)
+                            } else {
+                                cnnc::conic::mps::write(&p)
+                            };
+                            match text {
+                                Ok(t) => t,
+                                Err(d) => return Err(Failed(sources, vec![d])),
+                            }
+                        }
                         _ => cnnc::conic::print::print(&p, &sources),
                     }
                 }

@@ -1,6 +1,6 @@
-//! CBF, JSON and LP formats: the CBF documentation's examples solved to their optima, round trips
-//! (problem → CBF → problem, same data and same optimum), well-formed JSON/LP exports, and one
-//! snapshot of the rendered diagnostic per malformed file under `tests/cbf/bad/`.
+//! CBF, JSON, LP and MPS formats: the CBF documentation's examples solved to their optima, round
+//! trips (problem → CBF → problem, same data and same optimum), well-formed JSON/LP/MPS exports,
+//! and one snapshot of the rendered diagnostic per malformed file under `tests/cbf/bad/`.
 //!
 //! Reference optima: the CBF documentation (H. A. Friberg, "The Conic Benchmark Format, version 1
 //! – technical reference manual", DTU Wind Energy E-0047, 2014, appendix C) gives the problems
@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cnnc::conic::{cbf, json, lp, Cone, ConicProblem, ConicVar, Csc, Origin, Triplets};
+use cnnc::conic::{cbf, json, lp, mps, Cone, ConicProblem, ConicVar, Csc, Origin, Triplets};
 use cnnc::diag::{render, Diagnostic, SourceMap};
 use cnnc::solve::{choose_backend, solve, Backend, Settings, SolveError, Status};
 
@@ -351,6 +351,48 @@ fn lp_export_of_an_lp_and_refusal_of_cones() {
         ]
     );
     let e = lp::write(&read_example("exp_pow.cbf")).expect_err("cones");
+    assert_eq!(e.code, "E0713");
+    assert!(e.message.contains("exponential cone"), "{}", e.message);
+}
+
+#[test]
+fn mps_export_of_an_lp_and_refusal_of_cones() {
+    // The LP of the test above, column by column: maximize x0 + 0.64 x1 (OBJSENSE MAX of the
+    // file's own objective), the rows `<=` with their right sides, both columns free.
+    let p = read_example("lp_sequence.cbf");
+    let text = mps::write(&p).expect("an MPS file");
+    let body: Vec<&str> = text.lines().filter(|l| !l.starts_with('*')).collect();
+    assert_eq!(
+        body,
+        [
+            "NAME cnnc",
+            "OBJSENSE",
+            "    MAX",
+            "ROWS",
+            " N obj",
+            " L c0",
+            " L c1",
+            " L c2",
+            " L c3",
+            "COLUMNS",
+            " x0 obj 1",
+            " x0 c0 -1",
+            " x0 c2 50",
+            " x0 c3 -3",
+            " x1 obj 0.64",
+            " x1 c1 -1",
+            " x1 c2 31",
+            " x1 c3 2",
+            "RHS",
+            " RHS c2 250",
+            " RHS c3 4",
+            "BOUNDS",
+            " FR BND x0",
+            " FR BND x1",
+            "ENDATA",
+        ]
+    );
+    let e = mps::write(&read_example("exp_pow.cbf")).expect_err("cones");
     assert_eq!(e.code, "E0713");
     assert!(e.message.contains("exponential cone"), "{}", e.message);
 }

@@ -230,6 +230,137 @@ fn convex_model_exports_and_solves() {
     );
 }
 
+/// `--emit mps` of examples/l1_regression.cnn read back line by line against `--emit json` of
+/// the same problem: one `E` row per zero-cone row and one `L` row per nonnegative-cone row, in
+/// order and named `c<r>`; every column once, in order, declared free; its entries exactly the
+/// non-zeros of `A` and `q`; the right sides exactly the non-zeros of `b`; no integer markers
+/// (the model has no integer variables).
+#[test]
+fn mps_export_holds_the_conic_problem() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |emit: &str| {
+        let path = dir.path().join(format!("l1.{emit}"));
+        let out = Command::new(env!("CARGO_BIN_EXE_cnnc"))
+            .current_dir(common::root())
+            .args([
+                "compile",
+                "examples/l1_regression.cnn",
+                "--emit",
+                emit,
+                "-o",
+            ])
+            .arg(&path)
+            .output()
+            .expect("cnnc runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{emit}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(path).expect("written")
+    };
+    let json: serde_json::Value = serde_json::from_str(&write("json")).expect("valid JSON");
+    let mps = write("mps");
+    let nums = |v: &serde_json::Value| -> Vec<f64> {
+        let a = v.as_array().expect("array");
+        a.iter().map(|x| x.as_f64().expect("number")).collect()
+    };
+    let ints = |v: &serde_json::Value| -> Vec<usize> {
+        let a = v.as_array().expect("array");
+        a.iter()
+            .map(|x| x.as_u64().expect("index") as usize)
+            .collect()
+    };
+
+    // The conic problem: row kinds from the cones, A's triplets, q and b.
+    let mut want_rows = vec![("N".to_string(), "obj".to_string())];
+    for cone in json["cones"].as_array().expect("cones") {
+        let kind = match cone["type"].as_str() {
+            Some("ZeroConeT") => "E",
+            Some("NonnegativeConeT") => "L",
+            other => panic!("an LP has no {other:?} cone"),
+        };
+        for _ in 0..cone["dim"].as_u64().expect("dim") {
+            let r = want_rows.len() - 1;
+            want_rows.push((kind.to_string(), format!("c{r}")));
+        }
+    }
+    let (colptr, rowval, nzval) = (
+        ints(&json["A"]["colptr"]),
+        ints(&json["A"]["rowval"]),
+        nums(&json["A"]["nzval"]),
+    );
+    let mut want_a = Vec::new();
+    for j in 0..colptr.len() - 1 {
+        for k in colptr[j]..colptr[j + 1] {
+            want_a.push((rowval[k], j, nzval[k]));
+        }
+    }
+    let q = nums(&json["q"]);
+    let b = nums(&json["b"]);
+    let n = q.len();
+    assert!(json["not_sent_to_solver"]["integer_vars"]
+        .as_array()
+        .expect("integer_vars")
+        .is_empty());
+    assert_eq!(json["not_sent_to_solver"]["maximize"], false);
+
+    // The MPS file, section by section.
+    let mut section = String::new();
+    let (mut rows, mut cols, mut markers, mut bounds) = (vec![], vec![], vec![], vec![]);
+    let (mut a, mut obj, mut rhs) = (vec![], vec![0.0; n], vec![0.0; b.len()]);
+    let row_index = |name: &str| -> usize {
+        name.strip_prefix('c')
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("row name {name}"))
+    };
+    for line in mps.lines().filter(|l| !l.starts_with('*')) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if !line.starts_with(' ') {
+            section = line.to_string();
+            continue;
+        }
+        match (section.as_str(), f.as_slice()) {
+            ("OBJSENSE", ["MIN"]) => {}
+            ("ROWS", [kind, name]) => rows.push((kind.to_string(), name.to_string())),
+            ("COLUMNS", [_, "'MARKER'", which]) => markers.push(which.to_string()),
+            ("COLUMNS", [col, row, value]) => {
+                if cols.last() != Some(col) {
+                    cols.push(*col);
+                }
+                let (j, v) = (cols.len() - 1, value.parse::<f64>().expect("number"));
+                match *row {
+                    "obj" => obj[j] = v,
+                    r => a.push((row_index(r), j, v)),
+                }
+            }
+            ("RHS", ["RHS", row, value]) => rhs[row_index(row)] = value.parse().expect("number"),
+            ("BOUNDS", ["FR", "BND", col]) => bounds.push(*col),
+            (s, f) => panic!("unexpected line in {s}: {f:?}"),
+        }
+    }
+    // 1 objective row, 0 E and 73 L rows (the box, ±r ≤ t, ±w ≤ t, Σ t ≤ 3).
+    assert_eq!(rows.iter().filter(|r| r.0 == "E").count(), 0);
+    assert_eq!(rows.iter().filter(|r| r.0 == "L").count(), 73);
+    assert_eq!(rows, want_rows);
+    assert_eq!(cols.len(), n);
+    assert_eq!(bounds, cols, "every column free, in order");
+    let mut unique = cols.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), n, "column names are unique");
+    assert_eq!(a, want_a, "the entries of A");
+    assert_eq!(obj, q);
+    assert_eq!(rhs, b);
+    assert!(markers.is_empty(), "{markers:?}");
+    assert_eq!(section, "ENDATA");
+    assert_eq!(
+        mps.lines().find(|l| l.starts_with("NAME")),
+        Some("NAME cnnc")
+    );
+}
+
 /// `--emit lowering` prints the method's own stage: for the pattern method exactly what
 /// `--emit patterns` prints (text and JSON); for a model without a network the `direct` stage,
 /// where `--emit patterns` still refuses with E1104.

@@ -27,58 +27,12 @@ const RESERVED: [&str; 22] = [
 
 /// Writes `p` in CPLEX LP format, or explains which cone LP cannot hold.
 pub fn write(p: &ConicProblem) -> Result<String, Diagnostic> {
-    for (k, cone) in p.cones.iter().enumerate() {
-        if !matches!(cone, Cone::Zero(_) | Cone::Nonneg(_)) {
-            let what = match cone {
-                Cone::SecondOrder(d) => format!("a second-order cone of size {d}"),
-                Cone::Exponential => "an exponential cone".to_string(),
-                Cone::Power(a) => format!("a power cone (α = {a})"),
-                Cone::PsdTriangle(n) => format!("a {n}×{n} PSD cone"),
-                Cone::Zero(_) | Cone::Nonneg(_) => String::new(),
-            };
-            let origin = p.origins.get(k);
-            let label = origin.map_or(String::new(), |o| {
-                format!("{} {}", o.stage, o.label).trim().to_string()
-            });
-            let mut d = Diagnostic::error(
-                "E0713",
-                format!("the LP format cannot hold {what} (cone block {k}{})", if label.is_empty() { String::new() } else { format!(": {label}") }),
-            )
-            .with_note("LP files hold linear constraints, a linear or quadratic objective and integer variables")
-            .with_help("export this problem with `--emit cbf` or `--emit json` instead");
-            if let Some(span) = origin.and_then(|o| o.span) {
-                d = d.with_primary(span, "this constraint needs the cone");
-            }
-            return Err(d);
-        }
-    }
+    check_linear_cones(p, "the LP format", "LP files")?;
     let names = lp_names(p);
     let sign = if p.maximize { -1.0 } else { 1.0 };
     let mut out = String::new();
     let _ = writeln!(out, "\\ CPLEX LP format, written by cnnc.");
-    let _ = writeln!(out, "\\ Variables (LP name = model name):");
-    for (j, v) in p.vars.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "\\   {} = {}",
-            names[j],
-            v.name.replace(['\n', '\r'], " ")
-        );
-    }
-    let mut row = 0;
-    let _ = writeln!(out, "\\ Constraint blocks:");
-    for (k, cone) in p.cones.iter().enumerate() {
-        let o = p.origins.get(k);
-        let _ = writeln!(
-            out,
-            "\\   c{row}..c{} ({} rows): {} {}",
-            (row + cone.dim()).saturating_sub(1),
-            cone.dim(),
-            o.map_or("", |o| o.stage),
-            o.map_or(String::new(), |o| o.label.replace(['\n', '\r'], " "))
-        );
-        row += cone.dim();
-    }
+    name_comments(&mut out, p, &names, "\\", "LP");
 
     // Objective.
     out.push_str(if p.maximize {
@@ -181,6 +135,81 @@ pub fn write(p: &ConicProblem) -> Result<String, Diagnostic> {
     Ok(out)
 }
 
+/// Refuses the first cone block that is not a zero or nonnegative cone (E0713), naming the cone
+/// and where it came from. `format` ("the LP format") and `files` ("LP files") name the writer.
+pub(crate) fn check_linear_cones(
+    p: &ConicProblem,
+    format: &str,
+    files: &str,
+) -> Result<(), Diagnostic> {
+    for (k, cone) in p.cones.iter().enumerate() {
+        let what = match cone {
+            Cone::Zero(_) | Cone::Nonneg(_) => continue,
+            Cone::SecondOrder(d) => format!("a second-order cone of size {d}"),
+            Cone::Exponential => "an exponential cone".to_string(),
+            Cone::Power(a) => format!("a power cone (α = {a})"),
+            Cone::PsdTriangle(n) => format!("a {n}×{n} PSD cone"),
+        };
+        let origin = p.origins.get(k);
+        let label = origin.map_or(String::new(), |o| {
+            format!("{} {}", o.stage, o.label).trim().to_string()
+        });
+        let label = if label.is_empty() {
+            String::new()
+        } else {
+            format!(": {label}")
+        };
+        let mut d = Diagnostic::error(
+            "E0713",
+            format!("{format} cannot hold {what} (cone block {k}{label})"),
+        )
+        .with_note(format!(
+            "{files} hold linear constraints, a linear or quadratic objective and integer variables"
+        ))
+        .with_help("export this problem with `--emit cbf` or `--emit json` instead");
+        if let Some(span) = origin.and_then(|o| o.span) {
+            d = d.with_primary(span, "this constraint needs the cone");
+        }
+        return Err(d);
+    }
+    Ok(())
+}
+
+/// The comment block mapping the written names back to the model's: one line per variable, one
+/// per cone block with its rows `c<first>..c<last>`. `mark` starts a comment line (`\` in LP,
+/// `*` in MPS).
+pub(crate) fn name_comments(
+    out: &mut String,
+    p: &ConicProblem,
+    names: &[String],
+    mark: &str,
+    format: &str,
+) {
+    let _ = writeln!(out, "{mark} Variables ({format} name = model name):");
+    for (j, v) in p.vars.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{mark}   {} = {}",
+            names[j],
+            v.name.replace(['\n', '\r'], " ")
+        );
+    }
+    let mut row = 0;
+    let _ = writeln!(out, "{mark} Constraint blocks:");
+    for (k, cone) in p.cones.iter().enumerate() {
+        let o = p.origins.get(k);
+        let _ = writeln!(
+            out,
+            "{mark}   c{row}..c{} ({} rows): {} {}",
+            (row + cone.dim()).saturating_sub(1),
+            cone.dim(),
+            o.map_or("", |o| o.stage),
+            o.map_or(String::new(), |o| o.label.replace(['\n', '\r'], " "))
+        );
+        row += cone.dim();
+    }
+}
+
 /// An expression written over as many lines as needed.
 struct Expr {
     lines: Vec<String>,
@@ -240,8 +269,8 @@ impl Expr {
     }
 }
 
-/// LP-safe, unique names for the variables.
-fn lp_names(p: &ConicProblem) -> Vec<String> {
+/// LP-safe, unique names for the variables (also used by the MPS writer).
+pub(crate) fn lp_names(p: &ConicProblem) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(p.vars.len());
     for (j, v) in p.vars.iter().enumerate() {

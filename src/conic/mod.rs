@@ -13,6 +13,7 @@ pub mod cbf;
 pub mod json;
 pub mod lp;
 pub mod matrix;
+pub mod mps;
 pub mod print;
 
 pub use matrix::{Csc, Triplets};
