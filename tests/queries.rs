@@ -393,3 +393,86 @@ fn abs_where_it_is_not_convex_is_encoded_exactly() {
     // Not DCP as written: the abs (and the norm_inf of the constraint) cost a binary each.
     assert_eq!(found[1].1, found[0].1 + 2, "{found:?}");
 }
+
+#[test]
+fn the_milp_exports_mark_its_binaries_and_solve_back_to_the_same_optimum() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let emit = |stage: &str| {
+        let path = dir.path().join(format!("q.{stage}"));
+        let p = path.to_str().expect("utf-8").to_string();
+        common::cnnc_ok(
+            &common::root(),
+            &[
+                "compile",
+                "examples/seed003_query.cnn",
+                "--emit",
+                stage,
+                "-o",
+                &p,
+            ],
+        );
+        (path, std::fs::read_to_string(&p).expect("written"))
+    };
+    let (_, json) = emit("json");
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let names = json["not_sent_to_solver"]["var_names"]
+        .as_array()
+        .expect("names")
+        .clone();
+    let ints: Vec<String> = json["not_sent_to_solver"]["integer_vars"]
+        .as_array()
+        .expect("integer_vars")
+        .iter()
+        .map(|i| {
+            names[i.as_u64().expect("index") as usize]
+                .as_str()
+                .expect("name")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ints.len(), 6);
+    assert!(
+        ints.iter().all(|n| n.starts_with("teacher.d1[")),
+        "{ints:?}"
+    );
+    // MPS: the six binaries between one pair of integer markers, maximized.
+    let (_, mps) = emit("mps");
+    let lines: Vec<&str> = mps.lines().filter(|l| !l.starts_with('*')).collect();
+    let open = lines
+        .iter()
+        .position(|l| l.contains("'INTORG'"))
+        .expect("INTORG");
+    let close = lines
+        .iter()
+        .position(|l| l.contains("'INTEND'"))
+        .expect("INTEND");
+    let mut between: Vec<&str> = lines[open + 1..close]
+        .iter()
+        .map(|l| l.split_whitespace().next().expect("a column"))
+        .collect();
+    between.dedup();
+    assert_eq!(between.len(), 6, "{between:?}");
+    assert_eq!(lines.iter().filter(|l| l.contains("'MARKER'")).count(), 2);
+    assert!(mps.contains("OBJSENSE\n    MAX"));
+    // LP: the same six under `General`.
+    let (_, lp) = emit("lp");
+    let general = lp
+        .lines()
+        .skip_while(|l| *l != "General")
+        .nth(1)
+        .expect("General");
+    assert_eq!(general.split_whitespace().count(), 6);
+    // CBF read back by `cnnc solve`: the same optimum as the model's own solve.
+    let (cbf, _) = emit("cbf");
+    let out = common::cnnc_ok(
+        &common::root(),
+        &["solve", cbf.to_str().expect("utf-8"), "--report", "json"],
+    );
+    let back: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
+    let (answer, _) = solve(&common::root().join("examples/seed003_query.cnn"), &[]);
+    let want = answer.objective.expect("solved");
+    assert!(
+        (common::num(&back, "objective") - want).abs() < 1e-9,
+        "{back}"
+    );
+}
