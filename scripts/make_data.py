@@ -136,6 +136,20 @@ def seed002():
     write("seed002_imbalanced.csv", ["x1", "x2", "class"], [rows[i] for i in order])
 
 
+def moons():
+    """Two interleaving half-moons with Gaussian noise (100 + 100 samples) in 2-D, for the
+    2 → 16 → 16 → 1 network the query examples ask questions of."""
+    rng = np.random.default_rng(4)
+    t = rng.uniform(0.0, np.pi, size=100)
+    upper = np.stack([np.cos(t), np.sin(t)], axis=1)
+    t = rng.uniform(0.0, np.pi, size=100)
+    lower = np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], axis=1)
+    pts = np.vstack([upper, lower]) + rng.normal(scale=0.15, size=(200, 2))
+    rows = [list(p) + ["upper" if i < 100 else "lower"] for i, p in enumerate(pts)]
+    order = rng.permutation(len(rows))
+    write("moons.csv", ["x1", "x2", "class"], [rows[i] for i in order])
+
+
 def diabetes():
     from sklearn.datasets import load_diabetes
 
@@ -159,6 +173,7 @@ if __name__ == "__main__":
     seed003()
     seed001()
     seed002()
+    moons()
     two_hidden()
     sigmoid_teacher()
     diabetes()

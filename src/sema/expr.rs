@@ -1229,11 +1229,30 @@ impl<'a> Checker<'a> {
             1 => Shape(vec![rows]),
             k => Shape(vec![rows, k]),
         };
-        Some(Value::Expr(Expr {
+        let constant = x.is_constant() && net.loaded_from.is_some();
+        let out = Expr {
             kind: ExprKind::NetOut(n, Box::new(x)),
             shape,
             span,
-        }))
+        };
+        if constant {
+            // A loaded network applied to numbers is a number (e.g. the class at a sample).
+            let zeros = crate::nn::Values::zeros(&self.model);
+            match crate::nn::eval::value(&self.model, &out, &zeros) {
+                Ok(m) => {
+                    return Some(Value::Expr(Expr {
+                        kind: ExprKind::Matrix(m),
+                        shape: out.shape,
+                        span,
+                    }))
+                }
+                Err(e) => {
+                    self.error_in_call(e.to_diagnostic().with_primary(span, "evaluated here"));
+                    return None;
+                }
+            }
+        }
+        Some(Value::Expr(out))
     }
 
     /// The DC split of an activation definition, with `z` a scalar placeholder.

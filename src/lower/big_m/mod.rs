@@ -344,7 +344,7 @@ impl Lowering for BigM {
             };
             lines.push(format!(
                 "check      forward pass of {} at the answer: {} against the MILP's {}: {verdict}",
-                c.text,
+                short(&c.text),
                 matrix(&c.forward),
                 matrix(&c.milp)
             ));
@@ -500,6 +500,14 @@ impl BigM {
             }
         }
         out
+    }
+}
+
+/// `text`, cut to 40 characters (an application's text can hold a literal input).
+fn short(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
     }
 }
 
