@@ -158,7 +158,7 @@ fn lp_0() -> Reference {
         problem,
         optimum: 14.0 / 5.0,
         x: Some(vec![1.6, 1.2]),
-        accepted_by: vec![Backend::Clarabel, Backend::Microlp],
+        accepted_by: vec![Backend::Clarabel, Backend::Microlp, Backend::Cbc],
     }
 }
 
@@ -192,7 +192,7 @@ fn lp_1() -> Reference {
         problem,
         optimum: 17.0,
         x: Some(vec![2.0, 0.0, 8.0]),
-        accepted_by: vec![Backend::Clarabel, Backend::Microlp],
+        accepted_by: vec![Backend::Clarabel, Backend::Microlp, Backend::Cbc],
     }
 }
 
@@ -330,7 +330,7 @@ fn milp_0() -> Reference {
         problem,
         optimum: 405.0,
         x: Some(vec![2.0, 6.5, 1.0]),
-        accepted_by: vec![Backend::Microlp],
+        accepted_by: vec![Backend::Microlp, Backend::Cbc],
     }
 }
 
@@ -369,12 +369,17 @@ fn milp_relu_big_m() -> Reference {
         problem,
         optimum: -1.8,
         x: Some(vec![3.0, 3.0, 1.0]),
-        accepted_by: vec![Backend::Microlp],
+        accepted_by: vec![Backend::Microlp, Backend::Cbc],
     }
 }
 
+/// The back ends of this build that take MILPs: microlp, and CBC with the `cbc` feature.
+fn milp_backends() -> impl Iterator<Item = Backend> {
+    Backend::built().filter(|&b| b != Backend::Clarabel)
+}
+
 fn check(r: &Reference) {
-    for backend in Backend::ALL {
+    for backend in Backend::built() {
         let result = solve(&r.problem, backend, &Settings::default());
         if !r.accepted_by.contains(&backend) {
             let e = result.expect_err(&format!("{} must refuse {}", backend, r.name));
@@ -498,12 +503,14 @@ fn infeasible_names_the_groups_involved() {
     groups.sort();
     assert_eq!(groups, ["lower", "upper", "y_nonneg"]);
 
-    let out = solve(&p, Backend::Microlp, &Settings::default()).expect("accepted");
-    assert_eq!(out.status, Status::PrimalInfeasible);
-    assert!(out.x.is_none() && out.objective.is_none());
-    let mut groups = out.infeasible_groups.clone();
-    groups.sort();
-    assert_eq!(groups, ["lower", "upper", "y_nonneg"]);
+    for b in milp_backends() {
+        let out = solve(&p, b, &Settings::default()).expect("accepted");
+        assert_eq!(out.status, Status::PrimalInfeasible, "{b}");
+        assert!(out.x.is_none() && out.objective.is_none(), "{b}");
+        let mut groups = out.infeasible_groups.clone();
+        groups.sort();
+        assert_eq!(groups, ["lower", "upper", "y_nonneg"], "{b}");
+    }
 }
 
 #[test]
@@ -541,11 +548,13 @@ fn contradictory_bounds_are_named_without_solving() {
         .block(Cone::Nonneg(1), "at_least_two", vec![ge(&[(0, 1.0)], 2.0)])
         .block(Cone::Nonneg(1), "at_most_one", vec![le(&[(0, 1.0)], 1.0)])
         .build();
-    let out = solve(&p, Backend::Microlp, &Settings::default()).expect("accepted");
-    assert_eq!(out.status, Status::PrimalInfeasible);
-    let mut groups = out.infeasible_groups.clone();
-    groups.sort();
-    assert_eq!(groups, ["at_least_two", "at_most_one"]);
+    for b in milp_backends() {
+        let out = solve(&p, b, &Settings::default()).expect("accepted");
+        assert_eq!(out.status, Status::PrimalInfeasible, "{b}");
+        let mut groups = out.infeasible_groups.clone();
+        groups.sort();
+        assert_eq!(groups, ["at_least_two", "at_most_one"], "{b}");
+    }
 }
 
 #[test]
@@ -559,7 +568,7 @@ fn unbounded_is_dual_infeasible() {
             vec![le(&[(0, 1.0), (1, 1.0)], 1.0), ge(&[(1, 1.0)], 0.0)],
         )
         .build();
-    for b in Backend::ALL {
+    for b in Backend::built() {
         let out = solve(&p, b, &Settings::default()).expect("accepted");
         assert_eq!(out.status, Status::DualInfeasible, "{b}");
         assert!(out.x.is_none() && out.objective.is_none(), "{b}");
@@ -780,7 +789,7 @@ fn qp_without_constraints() {
 fn empty_problem_is_its_constant() {
     let mut p = Build::new(0).build();
     p.constant = 4.0;
-    for b in Backend::ALL {
+    for b in Backend::built() {
         let out = solve(&p, b, &Settings::default()).expect("accepted");
         assert_eq!(out.status, Status::Optimal, "{b}");
         assert_eq!(out.objective, Some(4.0), "{b}");
@@ -790,7 +799,7 @@ fn empty_problem_is_its_constant() {
     let p = Build::new(0)
         .block(Cone::Nonneg(1), "broken", vec![le(&[], -1.0)])
         .build();
-    for b in Backend::ALL {
+    for b in Backend::built() {
         let out = solve(&p, b, &Settings::default()).expect("accepted");
         assert_eq!(out.status, Status::PrimalInfeasible, "{b}");
         assert_eq!(out.infeasible_groups, ["broken"], "{b}");
@@ -821,19 +830,11 @@ fn degenerate_cone_blocks() {
 }
 
 /// Random bounded, feasible LPs (box `[−1, 1]ⁿ`, rows `aᵀx ≤ aᵀx₀ + slack` for an `x₀` in the
-/// box): Clarabel and microlp must agree on every optimum. A fixed-seed generator keeps the
-/// instances the same on every run.
+/// box): Clarabel, microlp and (with the `cbc` feature) CBC must agree on every optimum. A
+/// fixed-seed generator keeps the instances the same on every run.
 #[test]
 fn random_lps_agree_across_backends() {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut uniform = move || {
-        // xorshift64*, mapped to [−1, 1).
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        let bits = state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
-        bits as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    };
+    let mut uniform = uniform_from(0x9e37_79b9_7f4a_7c15);
     for instance in 0..20 {
         let (n, m) = (6, 8);
         let x0: Vec<f64> = (0..n).map(|_| uniform()).collect();
@@ -859,10 +860,271 @@ fn random_lps_agree_across_backends() {
             assert_eq!(out.status, Status::Optimal, "instance {instance}, {b}");
             out.objective.expect("optimal")
         };
-        let (c, l) = (objective(Backend::Clarabel), objective(Backend::Microlp));
+        let c = objective(Backend::Clarabel);
+        for b in milp_backends() {
+            let l = objective(b);
+            assert!(
+                (c - l).abs() <= REL_TOL * l.abs().max(1.0),
+                "instance {instance}: clarabel {c}, {b} {l}"
+            );
+        }
+    }
+}
+
+/// Uniform numbers in `[−1, 1)` from xorshift64* seeded with `state`.
+fn uniform_from(mut state: u64) -> impl FnMut() -> f64 {
+    move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let bits = state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
+        bits as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    }
+}
+
+// ---- MILP back ends against enumeration -------------------------------------------------------
+
+/// Every integer point of the box `[lo, hi]ⁿ`.
+fn integer_points(n: usize, lo: i64, hi: i64) -> Vec<Vec<f64>> {
+    let mut points = vec![Vec::new()];
+    for _ in 0..n {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                (lo..=hi).map(move |v| {
+                    let mut p = p.clone();
+                    p.push(v as f64);
+                    p
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// Whether `x` satisfies every row of `p` (zero and nonnegative cones only) to `1e-6`.
+fn feasible(p: &ConicProblem, x: &[f64]) -> bool {
+    let mut s = p.b.clone();
+    for (r, c, v) in p.a.iter() {
+        s[r] -= v * x[c];
+    }
+    let mut r = 0;
+    p.cones.iter().all(|cone| {
+        let block = &s[r..r + cone.dim()];
+        r += cone.dim();
+        match cone {
+            Cone::Zero(_) => block.iter().all(|v| v.abs() <= 1e-6),
+            Cone::Nonneg(_) => block.iter().all(|&v| v >= -1e-6),
+            other => panic!("not a MILP cone: {other:?}"),
+        }
+    })
+}
+
+/// The user's objective at `x`: `±(qᵀx + c)`, negated back when `p` maximizes.
+fn user_value(p: &ConicProblem, x: &[f64]) -> f64 {
+    let v: f64 = p.q.iter().zip(x).map(|(q, x)| q * x).sum::<f64>() + p.constant;
+    if p.maximize {
+        -v
+    } else {
+        v
+    }
+}
+
+/// The user's optimum of a pure-integer `p` by enumerating `points`, `None` if none is feasible.
+fn enumerated_optimum(p: &ConicProblem, points: &[Vec<f64>]) -> Option<f64> {
+    let better = |a: f64, b: f64| if p.maximize { a > b } else { a < b };
+    points
+        .iter()
+        .filter(|x| feasible(p, x))
+        .map(|x| user_value(p, x))
+        .fold(None, |best, v| match best {
+            Some(b) if !better(v, b) => Some(b),
+            _ => Some(v),
+        })
+}
+
+/// Solves `p` on every MILP back end and checks it against the enumerated optimum: the same
+/// value, a point that satisfies the rows and is integral; infeasible when nothing is feasible.
+fn check_against_enumeration(name: &str, p: &ConicProblem, points: &[Vec<f64>]) {
+    let want = enumerated_optimum(p, points);
+    for b in milp_backends() {
+        let out = solve(p, b, &Settings::default()).expect("accepted");
+        let Some(want) = want else {
+            assert_eq!(out.status, Status::PrimalInfeasible, "{name}: {b}");
+            assert!(out.x.is_none() && out.objective.is_none(), "{name}: {b}");
+            continue;
+        };
+        assert_eq!(out.status, Status::Optimal, "{name}: {b}");
+        let got = out.objective.expect("optimal");
         assert!(
-            (c - l).abs() <= REL_TOL * l.abs().max(1.0),
-            "instance {instance}: clarabel {c}, microlp {l}"
+            (got - want).abs() <= REL_TOL * want.abs().max(1.0),
+            "{name}: {b} objective {got}, enumeration {want}"
         );
+        let x = out.x.expect("optimal");
+        assert!(feasible(p, &x), "{name}: {b} point {x:?} violates a row");
+        for (v, xi) in p.vars.iter().zip(&x) {
+            assert!(
+                !v.integer || (xi - xi.round()).abs() <= 1e-6,
+                "{name}: {b} {xi}"
+            );
+        }
+        assert!(
+            (user_value(p, &x) - got).abs() <= 1e-9 * got.abs().max(1.0),
+            "{name}: {b} objective is not the point's"
+        );
+    }
+}
+
+/// 0/1 knapsack, values (10, 13, 7, 8, 4), weights (3, 4, 2, 3, 1), capacity 7, maximized: the
+/// 32 choices enumerated give 24 (items 1, 3, 5; weight 7).
+#[test]
+fn knapsack_maximum_on_milp_backends() {
+    let values = [10.0, 13.0, 7.0, 8.0, 4.0];
+    let weights = [3.0, 4.0, 2.0, 3.0, 1.0];
+    let mut b = Build::new(5).q(&values.map(|v: f64| -v));
+    let mut bounds = Vec::new();
+    for j in 0..5 {
+        b = b.integer(j);
+        bounds.push(ge(&[(j, 1.0)], 0.0));
+        bounds.push(le(&[(j, 1.0)], 1.0));
+    }
+    let weight: Vec<_> = weights.iter().copied().enumerate().collect();
+    let mut p = b
+        .block(Cone::Nonneg(1), "capacity", vec![le(&weight, 7.0)])
+        .block(Cone::Nonneg(10), "binary", bounds)
+        .build();
+    p.maximize = true;
+    let points = integer_points(5, 0, 1);
+    assert_eq!(enumerated_optimum(&p, &points), Some(24.0));
+    check_against_enumeration("knapsack", &p, &points);
+}
+
+/// `2x + 2y = 3` has no integer solution, though its relaxation has many: the search itself
+/// must prove infeasibility (bounds alone do not contradict).
+#[test]
+fn integer_infeasible_on_milp_backends() {
+    let p = Build::new(2)
+        .q(&[1.0, 1.0])
+        .integer(0)
+        .integer(1)
+        .block(Cone::Zero(1), "odd", vec![eq(&[(0, 2.0), (1, 2.0)], 3.0)])
+        .block(
+            Cone::Nonneg(4),
+            "box",
+            vec![
+                ge(&[(0, 1.0)], 0.0),
+                le(&[(0, 1.0)], 3.0),
+                ge(&[(1, 1.0)], 0.0),
+                le(&[(1, 1.0)], 3.0),
+            ],
+        )
+        .build();
+    let points = integer_points(2, 0, 3);
+    assert_eq!(enumerated_optimum(&p, &points), None);
+    check_against_enumeration("odd", &p, &points);
+}
+
+/// Random pure-integer programs on the box `[−3, 3]³`, with rows `aᵀx ≤ aᵀx₀ + slack` through
+/// an integer `x₀` (so feasible) and, every fourth instance, one more row that cuts `x₀` off
+/// (sometimes infeasible); odd instances maximize. Every MILP back end must match the enumeration of the
+/// 343 points.
+#[test]
+fn random_integer_programs_match_enumeration() {
+    let mut uniform = uniform_from(0x5851_f42d_4c95_7f2d);
+    let points = integer_points(3, -3, 3);
+    let (mut infeasible, mut maximized) = (0, 0);
+    for instance in 0..24 {
+        let n = 3;
+        let x0: Vec<f64> = (0..n).map(|_| (3.0 * uniform()).round()).collect();
+        let mut rows = Vec::new();
+        for _ in 0..4 {
+            let a: Vec<(usize, f64)> = (0..n).map(|j| (j, 3.0 * uniform())).collect();
+            let ax0: f64 = a.iter().map(|&(j, v)| v * x0[j]).sum();
+            rows.push(le(&a, ax0 + 1.5 * (uniform() + 1.0)));
+        }
+        if instance % 4 == 3 {
+            // A row x₀ violates: aᵀx ≥ aᵀx₀ + 0.5.
+            let a: Vec<(usize, f64)> = (0..n).map(|j| (j, 3.0 * uniform())).collect();
+            let ax0: f64 = a.iter().map(|&(j, v)| v * x0[j]).sum();
+            rows.push(ge(&a, ax0 + 0.5));
+        }
+        let mut bounds = Vec::new();
+        for j in 0..n {
+            bounds.push(le(&[(j, 1.0)], 3.0));
+            bounds.push(ge(&[(j, 1.0)], -3.0));
+        }
+        let q: Vec<f64> = (0..n).map(|_| uniform()).collect();
+        let m = rows.len();
+        let mut b = Build::new(n).q(&q);
+        for j in 0..n {
+            b = b.integer(j);
+        }
+        let mut p = b
+            .block(Cone::Nonneg(m), "rows", rows)
+            .block(Cone::Nonneg(2 * n), "box", bounds)
+            .build();
+        p.maximize = instance % 2 == 1;
+        maximized += usize::from(p.maximize);
+        infeasible += usize::from(enumerated_optimum(&p, &points).is_none());
+        check_against_enumeration(&format!("instance {instance}"), &p, &points);
+    }
+    // The set covers both senses and both outcomes.
+    assert_eq!(maximized, 12);
+    assert!(infeasible > 0 && infeasible < 24, "{infeasible} infeasible");
+}
+
+/// Without the `cbc` feature, `cbc` is a known back end that refuses with the way to build it.
+#[cfg(not(feature = "cbc"))]
+#[test]
+fn cbc_without_the_feature_says_how_to_build_it() {
+    assert!(!Backend::Cbc.is_built());
+    assert_eq!(Backend::from_name("cbc"), Some(Backend::Cbc));
+    let e = solve(&milp_0().problem, Backend::Cbc, &Settings::default()).expect_err("not built");
+    assert_eq!(e, SolveError::NotBuilt(Backend::Cbc));
+    let d = cnnc::diag::Diagnostic::from(e);
+    assert_eq!(d.code, "E0907");
+    let help = d.help.unwrap_or_default();
+    assert!(
+        help.contains("--features cbc") && help.contains("coinor-libcbc-dev"),
+        "{help}"
+    );
+}
+
+/// A knapsack of 40 items stopped at once (`time_limit` 0): a time limit, no solution, and a
+/// kept last point only if it is an integral point that satisfies every row.
+#[test]
+fn time_limit_keeps_only_a_feasible_point() {
+    let mut uniform = uniform_from(0x2545_f491_4f6c_dd1d);
+    let n = 40;
+    let values: Vec<f64> = (0..n).map(|_| 10.0 + 5.0 * uniform()).collect();
+    let weights: Vec<(usize, f64)> = (0..n).map(|j| (j, 10.0 + 5.0 * uniform())).collect();
+    let capacity = 0.5 * weights.iter().map(|w| w.1).sum::<f64>();
+    let mut b = Build::new(n).q(&values.iter().map(|v| -v).collect::<Vec<_>>());
+    let mut bounds = Vec::new();
+    for j in 0..n {
+        b = b.integer(j);
+        bounds.push(ge(&[(j, 1.0)], 0.0));
+        bounds.push(le(&[(j, 1.0)], 1.0));
+    }
+    let mut p = b
+        .block(Cone::Nonneg(1), "capacity", vec![le(&weights, capacity)])
+        .block(Cone::Nonneg(2 * n), "binary", bounds)
+        .build();
+    p.maximize = true;
+    let s = Settings {
+        time_limit: Some(0.0),
+        ..Settings::default()
+    };
+    for b in milp_backends() {
+        let out = solve(&p, b, &s).expect("accepted");
+        assert_eq!(out.status, Status::TimeLimit, "{b}");
+        assert!(out.x.is_none() && out.objective.is_none(), "{b}");
+        if let Some(x) = &out.last_iterate {
+            assert!(feasible(&p, x), "{b}: kept point violates a row");
+            assert!(
+                x.iter().all(|v| (v - v.round()).abs() <= 1e-6),
+                "{b}: {x:?}"
+            );
+        }
     }
 }

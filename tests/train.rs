@@ -505,3 +505,58 @@ fn merge_false_keeps_neurons_with_equal_patterns() {
     assert!(rel(r.objective.expect("solved"), 8.769406953e-4) < 1e-6);
     assert!(rel(r.network_objective.expect("forward"), 8.769406953e-4) < 1e-6);
 }
+
+/// The exact pattern method with an ℓ₁ loss is an LP. Without biases the network is
+/// `a·relu(x) + b·relu(−x)`, so the optimum splits into two weighted medians (by hand):
+/// `b = 0.2` leaves 0.3 on the negative inputs, `a = 0.2` leaves 1.06 on the positive ones,
+/// 1.36 in all. microlp and (with the `cbc` feature) `solver cbc` must reach it, with standard
+/// output the JSON report alone (CBC logs to stdout unless silenced); without the feature
+/// `solver cbc` must stop with E0907 and say how to build it.
+#[test]
+fn solver_cbc_trains_an_lp_model() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |solver: &str| {
+        let path = dir.path().join(format!("{solver}.cnn"));
+        std::fs::write(
+            &path,
+            format!(
+                "use losses.{{l1_error}}\n\
+                 data train = inline(x = [[-1.5], [-0.5], [0.2], [0.9], [1.4], [2.0]],\n\
+                                     y = [0.3, -0.2, 0.5, 0.1, 0.8, 0.4])\n\
+                 network net(train) {{ dense(3, relu, bias = none)  dense(1, bias = none) }}\n\
+                 minimize l1_error(net(train.x), train.y)\n\
+                 method patterns(enumeration = exact)\n\
+                 solver {solver}\n"
+            ),
+        )
+        .expect("model written");
+        Command::new(env!("CARGO_BIN_EXE_cnnc"))
+            .arg("train")
+            .arg(&path)
+            .arg("-o")
+            .arg(dir.path().join(format!("{solver}.json")))
+            .args(["--report", "json"])
+            .output()
+            .expect("cnnc runs")
+    };
+    let objective = |out: &std::process::Output| {
+        assert_eq!(out.status.code(), Some(0), "{}", common::stderr(out));
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("stdout is the JSON report alone");
+        common::num(&report, "objective")
+    };
+    let microlp = objective(&run("microlp"));
+    assert!(rel(microlp, 1.36) < 1e-6, "microlp {microlp}");
+    let cbc = run("cbc");
+    if cfg!(feature = "cbc") {
+        let cbc = objective(&cbc);
+        assert!(rel(cbc, 1.36) < 1e-6, "cbc {cbc}");
+    } else {
+        assert_ne!(cbc.status.code(), Some(0));
+        let err = common::stderr(&cbc);
+        assert!(
+            err.contains("E0907") && err.contains("coinor-libcbc-dev"),
+            "{err}"
+        );
+    }
+}

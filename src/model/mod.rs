@@ -645,7 +645,7 @@ impl std::fmt::Display for OptionValue {
 /// The solver with its settings.
 #[derive(Clone, Debug, Serialize)]
 pub struct Solver {
-    /// `clarabel` or `microlp`.
+    /// `clarabel`, `microlp` or `cbc`.
     pub name: String,
     /// Settings after defaults were filled in.
     pub options: Vec<(String, OptionValue)>,

@@ -179,7 +179,7 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
 }
 
 /// The solvers by name.
-pub const SOLVERS: [&str; 2] = ["clarabel", "microlp"];
+pub const SOLVERS: [&str; 3] = ["clarabel", "microlp", "cbc"];
 
 /// Options of each solver.
 pub fn solver_options(name: &str) -> Vec<Spec> {

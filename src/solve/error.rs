@@ -3,6 +3,7 @@
 //! Anything a solver reports after trying (infeasible, limits, numerical trouble) is a
 //! [`Status`](super::Status), not an error.
 
+use super::Backend;
 use crate::conic::{Cone, ConicProblem};
 use crate::diag::Diagnostic;
 
@@ -25,16 +26,18 @@ pub enum SolveError {
         /// Name of the first one.
         first: String,
     },
-    /// A cone (or a quadratic objective) microlp cannot take.
-    #[error("microlp solves LPs and MILPs only; it cannot take {what} (`{label}`)")]
+    /// A cone (or a quadratic objective) microlp or CBC cannot take.
+    #[error("{solver} solves LPs and MILPs only; it cannot take {what} (`{label}`)")]
     NotLinear {
+        /// The MILP back end.
+        solver: Backend,
         /// What it was, e.g. `a second-order cone of dimension 3`.
         what: String,
         /// Origin label of the block, or `objective`.
         label: String,
     },
-    /// Integer variables together with a cone (or a quadratic objective) microlp cannot take:
-    /// no back end solves mixed-integer conic problems.
+    /// Integer variables together with a cone (or a quadratic objective) the MILP back ends
+    /// cannot take: no back end solves mixed-integer conic problems.
     #[error("integer variables together with {what} (`{label}`): no back end of cnnc solves mixed-integer conic problems")]
     MixedIntegerConic {
         /// What it was, e.g. `a second-order cone of dimension 3`.
@@ -42,6 +45,9 @@ pub enum SolveError {
         /// Origin label of the block, or `objective`.
         label: String,
     },
+    /// A back end this build of cnnc lacks (CBC without the `cbc` feature).
+    #[error("this build of cnnc has no `{0}` back end")]
+    NotBuilt(Backend),
     /// Sizes or indices of the problem do not agree.
     #[error("malformed conic problem: {0}")]
     Malformed(String),
@@ -60,6 +66,7 @@ impl SolveError {
             SolveError::Malformed(_) => "E0904",
             SolveError::Rejected(_) => "E0905",
             SolveError::MixedIntegerConic { .. } => "E0906",
+            SolveError::NotBuilt(_) => "E0907",
         }
     }
 
@@ -83,6 +90,12 @@ impl SolveError {
                 d.with_note("this is a bug in cnnc's lowering; please report it")
             }
             SolveError::Rejected(_) => d,
+            SolveError::NotBuilt(_) => d
+                .with_help(
+                    "rebuild cnnc with `cargo build --release --features cbc`; it links the system \
+                     CBC library (on Debian/Ubuntu: `apt-get install coinor-libcbc-dev`)",
+                )
+                .with_note("`solver microlp` solves the same problems in every build"),
             SolveError::MixedIntegerConic { .. } => d.with_help(
                 "fix the integer choices (e.g. the activation pattern) or use a convex relaxation",
             ),

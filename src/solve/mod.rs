@@ -3,8 +3,9 @@
 //! ```text
 //! minimize ½ xᵀPx + qᵀx + c   subject to   A x + s = b,  s ∈ K
 //! ```
-//! Clarabel takes every cone (PSD cones only with the `sdp` feature); microlp, through good_lp,
-//! takes LPs and MILPs (zero and nonnegative cones, linear objective, integer variables).
+//! Clarabel takes every cone (PSD cones only with the `sdp` feature); microlp and CBC (only with
+//! the `cbc` feature), through good_lp, take LPs and MILPs (zero and nonnegative cones, linear
+//! objective, integer variables).
 //! [`choose_backend`] picks microlp when there are integer variables and Clarabel otherwise.
 //! Problems a back end cannot attempt at all are [`SolveError`]s; everything a solver says after
 //! trying is a [`Status`]. A [`Session`] solves a series of problems of one structure with one
@@ -32,17 +33,30 @@ pub enum Backend {
     Clarabel,
     /// microlp (through good_lp): LP and MILP.
     Microlp,
+    /// CBC (through good_lp): LP and MILP; only in a build with the `cbc` feature.
+    Cbc,
 }
 
 impl Backend {
-    /// Every back end, in the order they are listed to users.
-    pub const ALL: [Backend; 2] = [Backend::Clarabel, Backend::Microlp];
+    /// Every back end, in the order they are listed to users, built into this cnnc or not.
+    pub const ALL: [Backend; 3] = [Backend::Clarabel, Backend::Microlp, Backend::Cbc];
+
+    /// Whether this build of cnnc can run the back end (CBC needs the `cbc` feature).
+    pub fn is_built(self) -> bool {
+        self != Backend::Cbc || cfg!(feature = "cbc")
+    }
+
+    /// The back ends this build can run, in the order of [`Backend::ALL`].
+    pub fn built() -> impl Iterator<Item = Backend> {
+        Backend::ALL.into_iter().filter(|b| b.is_built())
+    }
 
     /// The name used in models and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Backend::Clarabel => "clarabel",
             Backend::Microlp => "microlp",
+            Backend::Cbc => "cbc",
         }
     }
 
@@ -69,16 +83,20 @@ pub fn choose_backend(p: &ConicProblem) -> Backend {
 
 /// Solves `p` with `backend`.
 ///
-/// Errors when the back end cannot take the problem at all (PSD cones without the `sdp`
-/// feature, integers on Clarabel, a non-LP cone on microlp, inconsistent sizes).
+/// Errors when the back end cannot take the problem at all (CBC without the `cbc` feature, PSD
+/// cones without the `sdp` feature, integers on Clarabel, a non-LP cone on microlp or CBC,
+/// inconsistent sizes).
 pub fn solve(p: &ConicProblem, backend: Backend, s: &Settings) -> Result<Outcome, SolveError> {
+    if !backend.is_built() {
+        return Err(SolveError::NotBuilt(backend));
+    }
     error::check_shape(p)?;
     if p.vars.is_empty() {
         return solve_without_variables(p, backend, s);
     }
     match backend {
         Backend::Clarabel => clarabel::solve(p, s),
-        Backend::Microlp => milp::solve(p, s),
+        Backend::Microlp | Backend::Cbc => milp::solve(p, backend, s),
     }
 }
 

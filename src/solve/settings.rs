@@ -2,7 +2,7 @@
 
 use crate::model::OptionValue;
 
-/// Settings shared by the back ends; microlp reads only `time_limit`.
+/// Settings shared by the back ends; microlp and CBC read only `time_limit`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
     /// Interior-point iteration limit (Clarabel).
