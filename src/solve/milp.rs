@@ -309,6 +309,17 @@ impl Ended {
             Ended::Failed(ResolutionError::Other(msg)) if backend == Backend::Cbc => out
                 .notes
                 .push(format!("cbc stopped without an answer ({msg})")),
+            // microlp's internal failures (a singular basis during branch and bound) come
+            // after trying too: numerical trouble, not a refusal of the problem.
+            Ended::Failed(ResolutionError::Str(msg)) if backend == Backend::Microlp => {
+                out.notes
+                    .push(format!("microlp stopped without an answer ({msg})"));
+                if cfg!(feature = "cbc") {
+                    out.notes.push("`solver cbc` may solve it".into());
+                } else {
+                    out.notes.push("a build with CBC may solve it: `apt-get install coinor-libcbc-dev`, `cargo build --release --features cbc`, `solver cbc` in the model".into());
+                }
+            }
             Ended::Failed(e) => return Err(SolveError::Rejected(e.to_string())),
             Ended::Point { x, .. } if x.iter().any(|v| !v.is_finite()) => out
                 .notes
