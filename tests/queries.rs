@@ -97,6 +97,15 @@ fn seed003_maximum_equals_a_fine_grid_s_with_either_bounds() {
     );
 }
 
+/// The MILP back ends of this build.
+fn solvers() -> Vec<&'static str> {
+    let mut s = vec!["microlp"];
+    if cfg!(feature = "cbc") {
+        s.push("cbc");
+    }
+    s
+}
+
 /// A 2 → 8 → 8 → 1 ReLU network with weights from a fixed formula, as a weights file.
 fn two_input_network(dir: &Path) {
     let layer = |rows: usize, cols: usize, seed: f64, act: &str| {
@@ -125,16 +134,20 @@ fn two_input_extremes_equal_a_fine_grid_s_and_lp_bounds_need_fewer_binaries() {
     let n = 600;
     let h = 2.0 / n as f64;
     let mut binaries = Vec::new();
-    for sense in ["maximize", "minimize"] {
-        let path = dir.path().join(format!("{sense}.cnn"));
+    for (sense, solver) in solvers()
+        .into_iter()
+        .flat_map(|s| [("maximize", s), ("minimize", s)])
+    {
+        let path = dir.path().join(format!("{sense}_{solver}.cnn"));
         std::fs::write(
             &path,
-            format!("network net = load(\"net.json\")\nvar x[1, 2] in [-1, 1]\n{sense} sum(net(x))\nmethod big_m()\n"),
+            format!("network net = load(\"net.json\")\nvar x[1, 2] in [-1, 1]\n{sense} sum(net(x))\nmethod big_m()\nsolver {solver}\n"),
         )
         .expect("write the model");
         let mut found = Vec::new();
         for bounds in ["interval", "lp"] {
             let (a, model) = solve(&path, &[("bounds", bounds)]);
+            assert_eq!(a.solver, solver);
             let net = loaded(&model, NetId(0)).expect("the loaded network");
             let sign = if sense == "maximize" { 1.0 } else { -1.0 };
             let best = sign * a.objective.expect("an objective");
@@ -474,5 +487,46 @@ fn the_milp_exports_mark_its_binaries_and_solve_back_to_the_same_optimum() {
     assert!(
         (common::num(&back, "objective") - want).abs() < 1e-9,
         "{back}"
+    );
+}
+
+/// The sensitivity query over the moons data's whole box, where microlp stops on a singular
+/// basis: CBC answers it, the answer is checked, and it is at least the answer over the smaller
+/// box the example ships with.
+#[cfg(feature = "cbc")]
+#[test]
+fn cbc_answers_the_query_microlp_cannot() {
+    let path = common::root().join("examples/moons_sensitivity.cnn");
+    let (small, _) = solve(&path, &[]);
+    let text = std::fs::read_to_string(&path)
+        .expect("the example")
+        .replace("const lo = 0", "const lo = -1.5")
+        .replace("const hi = 1", "const hi = 2.5")
+        .replace("solver microlp", "solver cbc")
+        .replace(
+            "weights/moons.json",
+            common::root()
+                .join("examples/weights/moons.json")
+                .to_str()
+                .expect("utf-8"),
+        );
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let wide = dir.path().join("wide.cnn");
+    std::fs::write(&wide, text).expect("write the model");
+    let (a, _) = solve(&wide, &[]);
+    assert_eq!((a.status.as_str(), a.solver.as_str()), ("optimal", "cbc"));
+    let checks = a.lowering.as_ref().expect("big_m")["check"]
+        .as_array()
+        .expect("checks")
+        .clone();
+    assert_eq!(checks.len(), 2);
+    assert!(checks.iter().all(|c| c["agrees"] == true), "{checks:?}");
+    let (w, s) = (
+        a.objective.expect("solved"),
+        small.objective.expect("solved"),
+    );
+    assert!(
+        w >= s - 1e-7,
+        "the wider box's {w} below the smaller box's {s}"
     );
 }
