@@ -106,6 +106,18 @@ fn solvers() -> Vec<&'static str> {
     s
 }
 
+/// Writes `dir/net.json`, a weights file of a network with `inputs` inputs and these layers.
+fn weights_file(dir: &Path, inputs: usize, layers: serde_json::Value) {
+    let names: Vec<String> = (1..=inputs).map(|i| format!("x{i}")).collect();
+    let file = serde_json::json!({
+        "format": "cnnc-weights", "version": 1, "network": "net", "model": "tests/queries.rs",
+        "method": "adam", "inputs": inputs, "feature_names": names, "standardization": null,
+        "target": {"kind": "values", "names": ["y"]},
+        "layers": layers,
+    });
+    std::fs::write(dir.join("net.json"), file.to_string()).expect("write the weights");
+}
+
 /// A 2 → 8 → 8 → 1 ReLU network with weights from a fixed formula, as a weights file.
 fn two_input_network(dir: &Path) {
     let layer = |rows: usize, cols: usize, seed: f64, act: &str| {
@@ -118,13 +130,12 @@ fn two_input_network(dir: &Path) {
         serde_json::json!({"shape": [rows, cols], "weights": w, "bias": b,
                            "bias_mode": "separate", "activation": act})
     };
-    let file = serde_json::json!({
-        "format": "cnnc-weights", "version": 1, "network": "net", "model": "tests/queries.rs",
-        "method": "adam", "inputs": 2, "feature_names": ["x1", "x2"], "standardization": null,
-        "target": {"kind": "values", "names": ["y"]},
-        "layers": [layer(8, 2, 0.3, "relu"), layer(8, 8, 1.1, "relu"), layer(1, 8, 2.9, "identity")],
-    });
-    std::fs::write(dir.join("net.json"), file.to_string()).expect("write the weights");
+    let layers = [
+        layer(8, 2, 0.3, "relu"),
+        layer(8, 8, 1.1, "relu"),
+        layer(1, 8, 2.9, "identity"),
+    ];
+    weights_file(dir, 2, serde_json::json!(layers));
 }
 
 #[test]
@@ -194,16 +205,14 @@ fn neurons_proved_stable_need_no_binary() {
     // z = (x + 10, x − 10, x) over x ∈ [−1, 1]: always active, always inactive, unstable;
     // f = relu(z1) + relu(z2) + relu(z3) = x + 10 + max(x, 0): max 12 at x = 1, min 9 at −1.
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let file = serde_json::json!({
-        "format": "cnnc-weights", "version": 1, "network": "net", "model": "tests/queries.rs",
-        "method": "adam", "inputs": 1, "feature_names": ["x"], "standardization": null,
-        "target": {"kind": "values", "names": ["y"]},
-        "layers": [
+    weights_file(
+        dir.path(),
+        1,
+        serde_json::json!([
             {"shape": [3, 1], "weights": [1, 1, 1], "bias": [10, -10, 0], "bias_mode": "separate", "activation": "relu"},
             {"shape": [1, 3], "weights": [1, 1, 1], "bias": null, "bias_mode": "none", "activation": "identity"},
-        ],
-    });
-    std::fs::write(dir.path().join("net.json"), file.to_string()).expect("write the weights");
+        ]),
+    );
     for (sense, want, at) in [("maximize", 12.0, 1.0), ("minimize", 9.0, -1.0)] {
         let path = dir.path().join("q.cnn");
         std::fs::write(
@@ -236,16 +245,14 @@ fn neurons_proved_stable_need_no_binary() {
 fn leaky_relu_layers_are_exact_too() {
     // f(x) = −leaky_relu(x) over [−2, 1]: max 0.02 at x = −2 (slope 0.01), min −1 at x = 1.
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let file = serde_json::json!({
-        "format": "cnnc-weights", "version": 1, "network": "net", "model": "tests/queries.rs",
-        "method": "adam", "inputs": 1, "feature_names": ["x"], "standardization": null,
-        "target": {"kind": "values", "names": ["y"]},
-        "layers": [
+    weights_file(
+        dir.path(),
+        1,
+        serde_json::json!([
             {"shape": [1, 1], "weights": [1], "bias": null, "bias_mode": "none", "activation": "leaky_relu"},
             {"shape": [1, 1], "weights": [-1], "bias": null, "bias_mode": "none", "activation": "identity"},
-        ],
-    });
-    std::fs::write(dir.path().join("net.json"), file.to_string()).expect("write the weights");
+        ]),
+    );
     for (sense, want) in [("maximize", 0.02), ("minimize", -1.0)] {
         let path = dir.path().join("q.cnn");
         std::fs::write(

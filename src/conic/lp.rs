@@ -313,11 +313,11 @@ pub(crate) fn lp_names(p: &ConicProblem) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::conic::{ConicVar, Csc, Origin, Triplets};
 
-    fn var(name: &str, integer: bool) -> ConicVar {
+    pub(crate) fn var(name: &str, integer: bool) -> ConicVar {
         ConicVar {
             name: name.into(),
             integer,
@@ -350,9 +350,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn writes_rows_bounds_objective_and_integers() {
-        // maximize x + 2y + 1 - (x² + xy)  s.t.  x + y = 4, y <= 3, y integer.
+    /// maximize x + 2y + 1 − (x² + xy)  s.t.  x + y = 4, y ≤ 3, y integer (stored negated:
+    /// q = (−1, −2), c = −1, ½ xᵀPx = x² + xy): the problem both file writers are tested on.
+    pub(crate) fn small_miqp() -> ConicProblem {
         let mut a = Triplets::new(2, 2);
         a.push(0, 0, 1.0);
         a.push(0, 1, 1.0);
@@ -360,7 +360,7 @@ mod tests {
         let mut pm = Triplets::new(2, 2);
         pm.push(0, 0, 2.0);
         pm.push(0, 1, 1.0);
-        let p = ConicProblem {
+        ConicProblem {
             vars: vec![var("x", false), var("y", true)],
             p: pm.into_csc(),
             q: vec![-1.0, -2.0],
@@ -370,7 +370,12 @@ mod tests {
             b: vec![4.0, 3.0],
             cones: vec![Cone::Zero(1), Cone::Nonneg(1)],
             origins: vec![Origin::default(), Origin::default()],
-        };
+        }
+    }
+
+    #[test]
+    fn writes_rows_bounds_objective_and_integers() {
+        let p = small_miqp();
         let text = write(&p).expect("an LP");
         let body: Vec<&str> = text.lines().filter(|l| !l.starts_with('\\')).collect();
         assert_eq!(

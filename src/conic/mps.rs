@@ -172,26 +172,8 @@ mod tests {
 
     #[test]
     fn writes_rows_columns_bounds_objective_and_integers() {
-        // maximize x + 2y + 1 - (x² + xy)  s.t.  x + y = 4, y <= 3, y integer: the problem of
-        // lp.rs's test. Stored negated: q = (-1, -2), c = -1, ½ xᵀPx = x² + xy.
-        let mut a = Triplets::new(2, 2);
-        a.push(0, 0, 1.0);
-        a.push(0, 1, 1.0);
-        a.push(1, 1, 1.0);
-        let mut pm = Triplets::new(2, 2);
-        pm.push(0, 0, 2.0);
-        pm.push(0, 1, 1.0);
-        let p = ConicProblem {
-            vars: vec![var("x", false), var("y", true)],
-            p: pm.into_csc(),
-            q: vec![-1.0, -2.0],
-            constant: -1.0,
-            maximize: true,
-            a: a.into_csc(),
-            b: vec![4.0, 3.0],
-            cones: vec![Cone::Zero(1), Cone::Nonneg(1)],
-            origins: vec![Origin::default(), Origin::default()],
-        };
+        // The problem of lp.rs's test.
+        let p = crate::conic::lp::tests::small_miqp();
         let text = write(&p).expect("an MPS file");
         assert_eq!(
             body(&text),

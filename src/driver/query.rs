@@ -9,13 +9,12 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use nalgebra::DMatrix;
 use serde::Serialize;
 
-use super::report::{gap_note, ConstraintReport};
+use super::report::{gap_note, num, ConstraintReport};
 use super::train::{self, TrainError, Trained};
 use crate::diag::SourceMap;
-use crate::lower::big_m::BigM;
+use crate::lower::big_m::{rows, BigM};
 use crate::lower::Exactness;
 use crate::model::{Model, Sense, VarRole};
 use crate::nn::eval;
@@ -181,19 +180,6 @@ fn answer(model: &Model, t: Trained, encoded: bool) -> Result<Answer, TrainError
         notes,
         block: if encoded { t.block.clone() } else { Vec::new() },
     })
-}
-
-/// A matrix as a list of rows.
-fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
-    m.row_iter().map(|r| r.iter().copied().collect()).collect()
-}
-
-fn num(x: f64) -> String {
-    if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e6) {
-        format!("{x:.6e}")
-    } else {
-        format!("{x:.6}")
-    }
 }
 
 /// The readable form.

@@ -165,7 +165,8 @@ pub fn gap_note(
     ))
 }
 
-fn num(x: f64) -> String {
+/// A number as the reports print it: six decimals, or six significant digits far from 1.
+pub(crate) fn num(x: f64) -> String {
     if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e6) {
         format!("{x:.6e}")
     } else {

@@ -511,7 +511,7 @@ fn short(text: &str) -> String {
     }
 }
 
-/// A matrix as a list of rows.
-fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
+/// A matrix as a list of rows (the JSON reports' form).
+pub fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
     m.row_iter().map(|r| r.iter().copied().collect()).collect()
 }
