@@ -12,19 +12,22 @@
 //!
 //! This module finds the patterns — [`exact`]ly for rank ≤ 3 ([`arrangement`]), or [`sampled`]
 //! ([`sample`]) — builds the program ([`lowering`]: `D_i X` is a row mask, never an n×n
-//! matrix), and maps a solution back to neurons ([`mod@recover`]) behind the
+//! matrix), maps a solution back to neurons ([`mod@recover`]) and prices patterns for column
+//! generation ([`price`]) behind the
 //! [`Lowering`](crate::lower::Lowering) interface ([`info`]).
 
 pub mod arrangement;
 pub mod info;
 pub mod lowering;
 pub mod pattern;
+pub mod price;
 pub mod recover;
 pub mod rowspace;
 pub mod sample;
 
 pub use arrangement::{cell_bound, exact, exact_in, pattern_bound};
 pub use pattern::{Pattern, Patterns, Source};
+pub use price::{price_all, project, scores, search, PricingData};
 pub use recover::{
     convex_objective, convex_prediction, forward, max_violation, merge, nonconvex_objective, prune,
     recover, Blocks, Network, ACTIVE_RTOL, PRUNE_RTOL, ZERO_BLOCK_RTOL,
