@@ -27,7 +27,8 @@ pub use arrangement::{cell_bound, exact, exact_in, pattern_bound};
 pub use pattern::{Pattern, Patterns, Source};
 pub use recover::{
     convex_objective, convex_prediction, forward, max_violation, merge, nonconvex_objective, prune,
-    recover, Blocks, Network, ACTIVE_RTOL, PRUNE_RTOL, ZERO_BLOCK_RTOL,
+    recover, reduce, regularizer_sum, Blocks, Network, ACTIVE_RTOL, PRUNE_RTOL, REDUCE_RTOL,
+    ZERO_BLOCK_RTOL,
 };
 pub use rowspace::{rank, PatternError, RowSpace};
 pub use sample::{sampled, sampled_in, Strategy};
