@@ -30,7 +30,8 @@ pub use pattern::{Pattern, Patterns, Source};
 pub use price::{price_all, project, scores, search, PricingData};
 pub use recover::{
     convex_objective, convex_prediction, forward, max_violation, merge, nonconvex_objective, prune,
-    recover, Blocks, Network, ACTIVE_RTOL, PRUNE_RTOL, ZERO_BLOCK_RTOL,
+    recover, reduce, regularizer_sum, Blocks, Network, ACTIVE_RTOL, PRUNE_RTOL, REDUCE_RTOL,
+    ZERO_BLOCK_RTOL,
 };
 pub use rowspace::{rank, PatternError, RowSpace};
 pub use sample::{sampled, sampled_in, Strategy};
