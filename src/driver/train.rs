@@ -14,7 +14,7 @@ use crate::sema::options::method_name;
 use crate::solve::{self, Backend, Outcome, Settings, Status};
 
 pub use crate::lower::patterns::info::with_hidden_width;
-pub use crate::lower::{Exactness, Measure, PatternInfo};
+pub use crate::lower::{Certificate, Exactness, Measure, PatternInfo};
 
 /// Sizes of the conic problem handed to the solver.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -61,6 +61,8 @@ pub struct Trained {
     pub block: Vec<String>,
     /// What the lowering adds to the JSON report ([`Lowering::report_json`]).
     pub lowering: Option<serde_json::Value>,
+    /// The optimality certificate, for a method that proves one ([`Lowering::certificate`]).
+    pub certificate: Option<Certificate>,
     /// Per-restart final objectives (Adam).
     pub restarts: Vec<f64>,
     /// One record per pass of a lowered method (one for the pattern method; none for Adam).
@@ -369,7 +371,7 @@ pub(crate) fn train_lowered(
             Some(session) => session.solve(&problem),
             None => {
                 let backend = declared.unwrap_or_else(|| solve::choose_backend(&problem));
-                solve::solve(&problem, backend, &settings).map(|o| (o, false))
+                solve::solve(&problem, backend, &l.pass_settings(&settings)).map(|o| (o, false))
             }
         }
         .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
@@ -407,6 +409,7 @@ pub(crate) fn train_lowered(
         // copies, the back end's conversions) is time outside the solver too.
         let around = (in_solve.elapsed().as_secs_f64() - outcome.solve_seconds).max(0.0);
         let after = Instant::now();
+        l.observe(&problem, &outcome);
         let recovered = l.recover(model, &map, &x)?;
         let measure = l.measure(outcome.objective, &recovered)?;
         iterations.push(Iteration {
@@ -490,6 +493,7 @@ fn finish(
         measure,
         block,
         lowering: l.report_json(),
+        certificate: l.certificate(),
         model: recovered.model,
         restarts: Vec::new(),
         iterations,
@@ -540,6 +544,7 @@ fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
         measure: None,
         block: Vec::new(),
         lowering: None,
+        certificate: None,
         iterations: Vec::new(),
         stop_reason: None,
         restarts: result.restarts.iter().map(|r| r.best).collect(),

@@ -169,6 +169,29 @@ pub fn recover_values(
     })
 }
 
+/// A proof of how far the trained values are from the global optimum: a lower bound from a
+/// feasible point of the dual, against the model's objective at the trained values.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Certificate {
+    /// The largest violation of the dual constraints before scaling (0 when the solver's dual
+    /// point is feasible), in the units of the constraint (`‖Π_K(±Xᵀ D λ)‖ − β`).
+    pub max_violation: f64,
+    /// The lower bound on the optimum: the dual objective at the scaled dual point (`None` when
+    /// it is unbounded below, e.g. with no weight decay).
+    pub lower_bound: Option<f64>,
+    /// The model's objective at the trained values: an upper bound.
+    pub upper_bound: f64,
+    /// `upper_bound − lower_bound`.
+    pub gap: Option<f64>,
+    /// `gap / max(|upper_bound|, 1e-12)`.
+    pub relative_gap: Option<f64>,
+    /// What the bound is over: `all_patterns` (the global optimum of the non-convex training
+    /// problem) or `candidates` (the optimum over the patterns considered).
+    pub over: &'static str,
+    /// How many constraints (patterns × signs × outputs) were checked.
+    pub checked: usize,
+}
+
 /// What a lowering does after a pass of the training loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Next {
@@ -224,6 +247,20 @@ pub trait Lowering {
         _objective: Option<f64>,
     ) -> Result<Next, Vec<Diagnostic>> {
         Ok(Next::Stop("single pass"))
+    }
+
+    /// After a solved pass and before [`Lowering::recover`]: the conic problem and the solver's
+    /// outcome, for a lowering that reads the dual values (the pattern method's certificate).
+    fn observe(&mut self, _problem: &crate::conic::ConicProblem, _outcome: &crate::solve::Outcome) {}
+
+    /// The solver settings of the next pass, from the model's (a polishing pass tightens them).
+    fn pass_settings(&self, base: &crate::solve::Settings) -> crate::solve::Settings {
+        base.clone()
+    }
+
+    /// The optimality certificate of the last pass, when the method computes one.
+    fn certificate(&self) -> Option<Certificate> {
+        None
     }
 
     /// The lines this method adds to the text report.

@@ -132,6 +132,10 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
                 word("gaussian"),
             ),
             ("merge", Kind::Bool, boolean(true)),
+            ("working_set", Kind::Bool, boolean(true)),
+            ("search", Kind::Bool, boolean(true)),
+            ("starts", Kind::Count, num(64.0)),
+            ("reduce", Kind::Bool, boolean(true)),
         ],
         MethodKind::RankLifting => vec![
             ("lambda", Kind::Positive, num(1.0)),

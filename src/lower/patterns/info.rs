@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use nalgebra::DMatrix;
 
 use super::lowering::{Lowered, STAGE};
-use super::{merge, prune, recover, Blocks, Network, Source, PRUNE_RTOL};
+use super::{merge, prune, recover, reduce, Blocks, Network, Source, PRUNE_RTOL};
 use crate::conic::canon::ColumnMap;
 use crate::convex::from_model::Translation;
 use crate::diag::Diagnostic;
@@ -30,8 +30,17 @@ pub struct PatternInfo {
     pub draws: Option<usize>,
     /// Neurons recovered before merging.
     pub neurons: usize,
+    /// Neurons after reducing each output's network to a basic solution (at most n neurons;
+    /// equal to `neurons` with `reduce = false`).
+    pub reduced_neurons: usize,
     /// Neurons after merging neurons with the same activation pattern.
     pub merged_neurons: usize,
+    /// Candidate patterns priced (all patterns with exact enumeration).
+    pub candidates: usize,
+    /// Patterns the search found outside the sampled candidates.
+    pub found_by_search: usize,
+    /// Passes of the working-set loop (1 without a working set).
+    pub rounds: usize,
     /// The hidden width declared in the model.
     pub declared_width: usize,
     /// Whether neurons with the same pattern were merged (`merge = true`, the default).
@@ -83,8 +92,66 @@ impl Lowering for Lowered {
         )))
     }
 
+    fn observe(&mut self, problem: &crate::conic::ConicProblem, outcome: &crate::solve::Outcome) {
+        self.observe_solve(problem, outcome);
+    }
+
+    fn pass_settings(&self, base: &crate::solve::Settings) -> crate::solve::Settings {
+        self.settings_for_pass(base)
+    }
+
+    fn next(
+        &mut self,
+        recovered: &Recovered,
+        _measure: Option<&Measure>,
+        _objective: Option<f64>,
+    ) -> Result<crate::lower::Next, Vec<Diagnostic>> {
+        self.next_pass(recovered)
+    }
+
+    fn certificate(&self) -> Option<crate::lower::Certificate> {
+        self.state.certificate.clone()
+    }
+
     fn report_block(&self, r: &Recovered) -> Vec<String> {
-        r.patterns.as_ref().map(report_lines).unwrap_or_default()
+        let mut lines = r.patterns.as_ref().map(report_lines).unwrap_or_default();
+        if self.options.working_set {
+            let rounds = &self.state.rounds;
+            let grown: usize = rounds.iter().map(|r| r.added).sum();
+            lines.push(format!(
+                "working set {} of {} candidates in the last pass, {} pass{} ({} patterns added by pricing{}){}",
+                self.patterns.len(),
+                self.candidates.len(),
+                rounds.len(),
+                if rounds.len() == 1 { "" } else { "es" },
+                grown,
+                if self.state.found > 0 {
+                    format!(", {} of them found by the pattern search", self.state.found)
+                } else {
+                    String::new()
+                },
+                if rounds.last().is_some_and(|r| r.polish) {
+                    ", support polished"
+                } else {
+                    ""
+                }
+            ));
+        }
+        match (&self.state.certificate, &self.state.no_certificate) {
+            (Some(c), _) => lines.extend(certificate_lines(c)),
+            (None, Some(why)) => lines.push(format!("certificate none: {why}")),
+            (None, None) => {}
+        }
+        lines
+    }
+
+    fn report_json(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({
+            "working_set": self.options.working_set,
+            "rounds": self.state.rounds,
+            "candidates": self.candidates.len(),
+            "found_by_search": self.state.found,
+        }))
     }
 
     fn stage_text(&self, _: &Model) -> String {
@@ -93,6 +160,35 @@ impl Lowering for Lowered {
 
     fn stage_json(&self, model: &Model) -> serde_json::Value {
         patterns_json(self, model)
+    }
+}
+
+/// The certificate's report lines.
+fn certificate_lines(c: &crate::lower::Certificate) -> Vec<String> {
+    let over = if c.over == "all_patterns" {
+        "every activation pattern: a bound on the non-convex training problem at any width"
+    } else {
+        "the candidate patterns only: a bound on the network restricted to them"
+    };
+    let num = crate::driver::report::num;
+    match (c.lower_bound, c.gap, c.relative_gap) {
+        (Some(l), Some(g), Some(r)) => vec![
+            format!(
+                "certificate lower bound {}, upper bound {} (the trained network), gap {:.2e} (relative {:.2e})",
+                num(l),
+                num(c.upper_bound),
+                g,
+                r
+            ),
+            format!(
+                "           over {over}; dual point scaled by the largest violation {:.2e} of {} checks",
+                c.max_violation, c.checked
+            ),
+        ],
+        _ => vec![format!(
+            "certificate none: the dual function is unbounded below at the solver's dual point (largest violation {:.2e})",
+            c.max_violation
+        )],
     }
 }
 
@@ -108,8 +204,9 @@ fn report_lines(p: &PatternInfo) -> Vec<String> {
             p.patterns, p.enumeration, p.with_empty, p.rank
         ),
         format!(
-            "neurons    {} recovered, {} after {} (declared width {})",
+            "neurons    {} recovered, {} in a basic solution, {} after {} (declared width {})",
             p.neurons,
+            p.reduced_neurons,
             p.merged_neurons,
             if p.merged {
                 "merging equal patterns and pruning noise"
@@ -133,7 +230,7 @@ fn recover_network(
     let d = l.x.ncols();
     // One sub-network per output.
     let mut subnets: Vec<Network> = Vec::with_capacity(k);
-    let mut neurons = 0;
+    let (mut neurons, mut reduced) = (0, 0);
     for (v, w) in &l.blocks {
         let block = |id: &crate::convex::VarId| -> DMatrix<f64> {
             let vals = map.values(x, *id).unwrap_or(&[]);
@@ -148,7 +245,18 @@ fn recover_network(
         // outputs, not by its norm (small blocks over many samples add up).
         let net = recover(&blocks, 0.0);
         neurons += net.width();
-        let net = if l.merge { merge(&net, &l.x) } else { net };
+        let net = prune(&net, &l.x, PRUNE_RTOL);
+        let net = if l.options.reduce {
+            reduce(&net, &l.x)
+        } else {
+            net
+        };
+        reduced += net.width();
+        let net = if l.options.merge {
+            merge(&net, &l.x)
+        } else {
+            net
+        };
         subnets.push(prune(&net, &l.x, PRUNE_RTOL));
     }
     let m: usize = subnets.iter().map(Network::width).sum::<usize>().max(1);
@@ -209,13 +317,17 @@ fn recover_network(
         patterns: Some(PatternInfo {
             enumeration: enumeration.into(),
             rank: l.patterns.rank,
-            patterns: l.patterns.len(),
-            with_empty: l.patterns.len_with_empty(),
+            patterns: l.candidates.len() - l.state.found,
+            with_empty: l.candidates.len() - l.state.found + usize::from(l.candidates.empty_found),
             draws,
             neurons,
+            reduced_neurons: reduced,
             merged_neurons: m,
             declared_width,
-            merged: l.merge,
+            merged: l.options.merge,
+            candidates: l.candidates.len(),
+            found_by_search: l.state.found,
+            rounds: l.state.rounds.len() + 1,
         }),
         notes,
     })
@@ -249,7 +361,7 @@ pub fn with_hidden_width(model: &Model, net: NetId, m: usize) -> Model {
 /// The `--emit lowering` text of the pattern method: how the patterns were found, and each
 /// pattern's active samples (as a bit string while the data are small).
 pub fn patterns_text(l: &Lowered) -> String {
-    let p = &l.patterns;
+    let p = &l.candidates;
     let mut s = String::new();
     let source = match p.source {
         Source::Exact => "exact enumeration".to_string(),
@@ -281,11 +393,23 @@ pub fn patterns_text(l: &Lowered) -> String {
         p.len(),
         p.len_with_empty()
     );
+    if l.options.working_set {
+        let _ = writeln!(
+            s,
+            "working set {} of them in the first pass (the largest scores at the dual point of yhat = 0), grown by pricing every candidate after each pass{}",
+            l.patterns.len(),
+            if l.options.search && matches!(p.source, Source::Sampled { .. }) {
+                format!(" and by a pattern search from {} starts", l.options.starts)
+            } else {
+                String::new()
+            }
+        );
+    }
     let _ = writeln!(
         s,
         "blocks     {} output(s) x {} patterns x (v, w) of length {d}",
         l.blocks.len(),
-        p.len()
+        l.patterns.len()
     );
     const SHOWN: usize = 64;
     for (i, pat) in p.iter().enumerate().take(SHOWN) {
@@ -327,7 +451,7 @@ pub fn patterns_json(l: &Lowered, model: &Model) -> serde_json::Value {
         "y": y,
         "beta": 2.0 * l.gamma,
         "objective": objective,
-        "rank": l.patterns.rank,
-        "masks": l.patterns.iter().map(|p| (0..n).map(|j| u8::from(p.get(j))).collect::<Vec<u8>>()).collect::<Vec<_>>(),
+        "rank": l.candidates.rank,
+        "masks": l.candidates.iter().map(|p| (0..n).map(|j| u8::from(p.get(j))).collect::<Vec<u8>>()).collect::<Vec<_>>(),
     })
 }

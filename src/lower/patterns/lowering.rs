@@ -34,7 +34,11 @@ pub struct Lowered {
     pub x: DMatrix<f64>,
     /// Whether `x` has the bias column.
     pub bias_column: bool,
-    /// The patterns.
+    /// Every candidate pattern: all of them (exact enumeration), or the sampled ones and those
+    /// the pattern search found.
+    pub candidates: Patterns,
+    /// The patterns of the current program: the working set, or every candidate with
+    /// `working_set = false`.
     pub patterns: Patterns,
     /// Per output `c`: the blocks `V_c` and `W_c` (d×P, column `i` is `v_{i,c}`), created
     /// where the network's output is first used.
@@ -43,11 +47,53 @@ pub struct Lowered {
     pub output_bias: Option<VarId>,
     /// The weight-decay coefficient `γ` found in the objective (0 without weight decay).
     pub gamma: f64,
-    /// Whether neurons with the same activation pattern are merged after recovery (option
-    /// `merge`, default true).
-    pub merge: bool,
+    /// The method's options.
+    pub options: Options,
     /// The program and where model variables went.
     pub translation: Translation,
+    /// The model, its sources and the method, to rebuild the program for a new working set.
+    pub(crate) source: (Box<Model>, SourceMap, Method),
+    /// The working-set loop's state (rounds, the last dual point, the certificate).
+    pub(crate) state: super::working_set::State,
+}
+
+/// The method's options (docs/LANGUAGE.md, `method patterns`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// Whether neurons with the same activation pattern are merged after recovery (`merge`,
+    /// default true).
+    pub merge: bool,
+    /// Solve on a working set of patterns grown by pricing (`working_set`, default true);
+    /// `false` solves on every candidate at once.
+    pub working_set: bool,
+    /// Look for violated patterns outside a sampled candidate set (`search`, default true;
+    /// exact enumeration has every pattern already).
+    pub search: bool,
+    /// Random starts of the pattern search per output and round (`starts`).
+    pub starts: usize,
+    /// Reduce the recovered network to a basic solution of at most n neurons per output
+    /// (`reduce`, default true).
+    pub reduce: bool,
+    /// The seed of sampling and search.
+    pub seed: u64,
+}
+
+impl Options {
+    fn of(method: &Method) -> Options {
+        let flag = |k: &str| !matches!(method.get(k), Some(OptionValue::Bool(false)));
+        let num = |k: &str, default: f64| match method.get(k) {
+            Some(OptionValue::Number(v)) => *v,
+            _ => default,
+        };
+        Options {
+            merge: flag("merge"),
+            working_set: flag("working_set"),
+            search: flag("search"),
+            starts: num("starts", 64.0) as usize,
+            reduce: flag("reduce"),
+            seed: num("seed", 0.0) as u64,
+        }
+    }
 }
 
 /// Lowers `model` with the options of its `patterns` method.
@@ -70,26 +116,131 @@ pub fn lower(
     } else {
         data.x.clone()
     };
-    let patterns = find_patterns(&x, method)?;
-    let mut hook = Hook {
-        net: net_id,
-        data: net.input,
-        x: &x,
-        patterns: &patterns,
-        outputs: net.outputs(),
-        output_bias,
-        blocks: Vec::new(),
-        bias_var: None,
-        yhat: None,
-        gamma: 0.0,
+    let candidates = find_patterns(&x, method)?;
+    let options = Options::of(method);
+    let patterns = if options.working_set {
+        super::working_set::initial(&x, &data.y, net.outputs(), output_bias, &candidates)
+    } else {
+        candidates.clone()
     };
-    let mut translation = from_model::program(model, sources, &mut hook)?;
-    let (blocks, bias_var, gamma) = (hook.blocks, hook.bias_var, hook.gamma);
-    // The cone constraints, one stacked block per variable block (rows `i·n..(i+1)·n` are
-    // pattern `i`), written from a row-major copy of X, the blocks built on parallel threads.
+    let mut l = Lowered {
+        net: net_id,
+        x,
+        bias_column,
+        candidates,
+        patterns,
+        blocks: Vec::new(),
+        output_bias: None,
+        gamma: 0.0,
+        options,
+        translation: Translation {
+            program: Default::default(),
+            vars: Vec::new(),
+        },
+        source: (Box::new(model.clone()), sources.clone(), method.clone()),
+        state: Default::default(),
+    };
+    l.build(output_bias)?;
+    Ok(l)
+}
+
+impl Lowered {
+    /// Builds the program of [`Lowered::patterns`]: the model with the network's output and
+    /// weight decay substituted, and the sign cones of every block.
+    pub(crate) fn build(&mut self, output_bias: bool) -> Result<(), Vec<Diagnostic>> {
+        let (model, sources, method) = (&*self.source.0, &self.source.1, &self.source.2);
+        let net = &model.networks[self.net.0];
+        let mut hook = Hook {
+            net: self.net,
+            data: net.input,
+            x: &self.x,
+            patterns: &self.patterns,
+            outputs: net.outputs(),
+            output_bias,
+            blocks: Vec::new(),
+            bias_var: None,
+            yhat: None,
+            gamma: 0.0,
+            dual: false,
+        };
+        let mut translation = from_model::program(model, sources, &mut hook)?;
+        let (blocks, bias_var, gamma) = (hook.blocks, hook.bias_var, hook.gamma);
+        signs_of_blocks(
+            &mut translation,
+            &self.x,
+            &self.patterns,
+            &blocks,
+            method.span,
+        )?;
+        self.blocks = blocks;
+        self.output_bias = bias_var;
+        self.gamma = gamma;
+        self.translation = translation;
+        Ok(())
+    }
+
+    /// The program of the dual function at `λ` (n×k): the model with the network's output a
+    /// free `ŷ` and the weight decay dropped, plus `−⟨λ, ŷ⟩` in the objective; its optimum is
+    /// `h(λ) = inf_ŷ F(ŷ) − ⟨λ, ŷ⟩` over the model's other constraints (docs/PATTERNS.md,
+    /// "Certificate"). `None` when the model's objective never uses the network's output.
+    pub(crate) fn dual_program(
+        &self,
+        lambda: &DMatrix<f64>,
+    ) -> Result<Option<Translation>, Vec<Diagnostic>> {
+        let (model, sources) = (&*self.source.0, &self.source.1);
+        let net = &model.networks[self.net.0];
+        let mut hook = Hook {
+            net: self.net,
+            data: net.input,
+            x: &self.x,
+            patterns: &self.patterns,
+            outputs: net.outputs(),
+            output_bias: false,
+            blocks: Vec::new(),
+            bias_var: None,
+            yhat: None,
+            gamma: 0.0,
+            dual: true,
+        };
+        let mut translation = from_model::program(model, sources, &mut hook)?;
+        let Some(y) = hook.yhat else {
+            return Ok(None);
+        };
+        let Some(objective) = translation.program.objective.as_mut() else {
+            return Ok(None);
+        };
+        let first = translation.program.vars[y.0].offset;
+        let len = lambda.len();
+        let term = Affine::from_fn_with_capacity(1, 1, len, |_, terms| {
+            for (e, &l) in lambda.as_slice().iter().enumerate() {
+                if l != 0.0 {
+                    terms.push(first + e, -l);
+                }
+            }
+            0.0
+        });
+        let sum = Expr::linear(LinOp::Add, vec![objective.expr.clone(), term.into()])
+            .map_err(|e| vec![e.to_diagnostic(None)])?;
+        objective.expr = sum;
+        Ok(Some(translation))
+    }
+}
+
+/// The cone constraints, one stacked block per variable block (rows `i·n..(i+1)·n` are
+/// pattern `i`), written from a row-major copy of X, the blocks built on parallel threads.
+fn signs_of_blocks(
+    translation: &mut Translation,
+    x: &DMatrix<f64>,
+    patterns: &Patterns,
+    blocks: &[(VarId, VarId)],
+    span: Option<Span>,
+) -> Result<(), Vec<Diagnostic>> {
     let (n, d) = x.shape();
+    if patterns.is_empty() {
+        return Ok(());
+    }
     let list: Vec<&super::Pattern> = patterns.iter().collect();
-    let rows = row_major(&x);
+    let rows = row_major(x);
     let firsts: Vec<usize> = blocks
         .iter()
         .flat_map(|(v, w)| [*v, *w])
@@ -111,15 +262,14 @@ pub fn lower(
     for (b, signed) in signed.into_iter().enumerate() {
         let (c, which) = (b / 2, if b % 2 == 0 { "v" } else { "w" });
         let len = signed.len();
-        let zero = Expr::constant(len, 1, vec![0.0; len])
-            .map_err(|e| vec![e.to_diagnostic(method.span)])?;
+        let zero = Expr::constant(len, 1, vec![0.0; len]).map_err(|e| vec![e.to_diagnostic(span)])?;
         let of = if blocks.len() == 1 {
             String::new()
         } else {
             format!(" of output {c}")
         };
         let sign = Constraint::ge(signed.into(), zero);
-        let sign = match method.span {
+        let sign = match span {
             Some(s) => sign.with_span(s),
             None => sign,
         };
@@ -130,17 +280,7 @@ pub fn lower(
             n - 1
         )));
     }
-    Ok(Lowered {
-        net: net_id,
-        x,
-        bias_column,
-        patterns,
-        blocks,
-        output_bias: bias_var,
-        gamma,
-        merge: !matches!(method.get("merge"), Some(OptionValue::Bool(false))),
-        translation,
-    })
+    Ok(())
 }
 
 /// The one trainable network, checked to be a two-layer ReLU network this method trains.
@@ -279,6 +419,8 @@ struct Hook<'a> {
     bias_var: Option<VarId>,
     yhat: Option<VarId>,
     gamma: f64,
+    /// Build the dual function's program: `ŷ` free, no blocks, no weight decay.
+    dual: bool,
 }
 
 impl Hook<'_> {
@@ -308,6 +450,13 @@ impl Hook<'_> {
     /// solver's matrix sparse.
     fn prediction(&mut self, cx: &mut Context<'_>, span: Span) -> Result<Expr, Vec<Diagnostic>> {
         if let Some(y) = self.yhat {
+            return Ok(cx.prog.var_expr(y));
+        }
+        if self.dual {
+            let y = cx
+                .prog
+                .add_var(VarSpec::new("yhat", self.x.nrows(), self.outputs));
+            self.yhat = Some(y);
             return Ok(cx.prog.var_expr(y));
         }
         let defining = self.prediction_terms(cx);
@@ -423,6 +572,10 @@ impl from_model::Lowering for Hook<'_> {
                 .with_help(
                     "`weight_decay(net, beta)` is `beta / 2 * sum_squares(weights(net))`: give a beta >= 0",
                 )]));
+            }
+            if self.dual {
+                self.gamma += gamma;
+                return Some(Ok(Expr::scalar(0.0).with_span(e.span)));
             }
             return Some(self.group_lasso(gamma, cx).map(|x| x.with_span(e.span)));
         }

@@ -13,7 +13,7 @@
 //! This module finds the patterns — [`exact`]ly for rank ≤ 3 ([`arrangement`]), or [`sampled`]
 //! ([`sample`]) — builds the program ([`lowering`]: `D_i X` is a row mask, never an n×n
 //! matrix), maps a solution back to neurons ([`mod@recover`]) and prices patterns for column
-//! generation ([`price`]) behind the
+//! generation ([`price`]) in a working-set solve ([`working_set`]) behind the
 //! [`Lowering`](crate::lower::Lowering) interface ([`info`]).
 
 pub mod arrangement;
@@ -24,6 +24,7 @@ pub mod price;
 pub mod recover;
 pub mod rowspace;
 pub mod sample;
+pub mod working_set;
 
 pub use arrangement::{cell_bound, exact, exact_in, pattern_bound};
 pub use pattern::{Pattern, Patterns, Source};

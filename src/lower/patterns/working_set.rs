@@ -1,0 +1,407 @@
+//! The working-set solver of the pattern method and its optimality certificate
+//! (docs/PATTERNS.md, "Certificate" and "Working set").
+//!
+//! Let `λ` (n×k) be the dual of the equality `ŷ = Σ_i D_i X (v_i − w_i)` at a solve. A zero
+//! block `v_{i,c}` (resp. `w_{i,c}`) is optimal iff `‖Π_{K_i}(−Xᵀ D_i λ_c)‖₂ ≤ β` (resp.
+//! `‖Π_{K_i}(Xᵀ D_i λ_c)‖₂ ≤ β`), `K_i = {u : (2D_i − I) X u ≥ 0}` ([`super::price`]). The dual
+//! of the whole program is
+//!
+//! ```text
+//! max_λ  h(λ) = inf_ŷ F(ŷ) − ⟨λ, ŷ⟩     s.t.  ‖Π_{K_i}(±Xᵀ D_i λ_c)‖₂ ≤ β  for every i, c
+//! ```
+//!
+//! (`F`: the model's objective and constraints in `ŷ` with the weight decay taken out; with a
+//! free output bias also `1ᵀ λ_c = 0`). Scaling the solver's `λ` by `1/r`, `r ≥ 1` the largest
+//! ratio score/β over every pattern, makes it feasible (the constraints are homogeneous), so
+//! `h(λ/r)` is a lower bound on the convex optimum over all those patterns — with exact
+//! enumeration, on the optimum of the non-convex training problem for every width. The model's
+//! objective at the recovered network is an upper bound; their difference is the certificate's
+//! gap.
+//!
+//! **Working set.** Solve on a few patterns, price every candidate at the new `λ`, add the most
+//! violated ones, repeat until none is violated beyond [`PRICE_RTOL`]; blocks outside the set
+//! are exactly zero. Then polish: solve once more on the support only, at tolerances
+//! [`POLISH_TOL`], and price again (back to growing if something is violated).
+
+use std::collections::HashSet;
+
+use nalgebra::DMatrix;
+
+use super::lowering::{Lowered, STAGE};
+use super::price::{self, PricingData};
+use super::{Pattern, Patterns, Source};
+use crate::conic::canon::canonicalize;
+use crate::conic::ConicProblem;
+use crate::diag::Diagnostic;
+use crate::lower::{Certificate, Next, Recovered};
+use crate::nn::eval;
+use crate::solve::{self, Backend, Outcome, Settings, Status};
+
+/// A pattern is violated when its score exceeds `β (1 + PRICE_RTOL)`.
+pub const PRICE_RTOL: f64 = 1e-6;
+
+/// Patterns in the first working set.
+pub const INITIAL: usize = 16;
+
+/// The solver tolerances of the polishing pass (at most; tighter declared ones are kept).
+pub const POLISH_TOL: f64 = 1e-10;
+
+/// Rounds of pricing before the loop stops without a certificate of convergence.
+pub const MAX_ROUNDS: usize = 200;
+
+/// The label of the equality that defines `ŷ`, whose duals are `λ`.
+pub const DEFINITION: &str = "yhat = sum_i D_i X (v_i - w_i)";
+
+/// Where the loop is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Phase {
+    /// Growing the working set by pricing.
+    #[default]
+    Grow,
+    /// The pass being solved is the polish of the support.
+    Polish,
+    /// Done.
+    Done,
+}
+
+/// One pass of the loop, for reports.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Round {
+    /// Patterns in the pass's program.
+    pub patterns: usize,
+    /// The largest score/β over every candidate at the pass's `λ`.
+    pub max_ratio: f64,
+    /// Patterns added after the pass.
+    pub added: usize,
+    /// Of those, found by the pattern search (not among the candidates before).
+    pub found: usize,
+    /// Whether the pass was the polish of the support.
+    pub polish: bool,
+}
+
+/// The loop's state.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    /// The phase of the pass being solved.
+    pub phase: Phase,
+    /// `λ` (n×k) of the last solve, centred per output when there is a free output bias.
+    pub lambda: Option<DMatrix<f64>>,
+    /// The last solve's values of the program's own columns.
+    pub point: Vec<f64>,
+    /// One record per pass.
+    pub rounds: Vec<Round>,
+    /// Patterns found by the search in all, added to the candidates.
+    pub found: usize,
+    /// The certificate of the last pass.
+    pub certificate: Option<Certificate>,
+    /// Why no certificate could be computed, for the report.
+    pub no_certificate: Option<String>,
+}
+
+/// The first working set: the [`INITIAL`] candidates with the largest scores at
+/// `λ₀ = −y` (centred with a free output bias), the dual point of `ŷ = 0` for the squared
+/// loss and, up to scale, for the hinge and logistic losses.
+pub fn initial(
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    outputs: usize,
+    output_bias: bool,
+    candidates: &Patterns,
+) -> Patterns {
+    let data = PricingData::new(x);
+    let mut best = vec![0.0f64; candidates.len()];
+    for c in 0..outputs {
+        let col = c.min(y.ncols().saturating_sub(1));
+        let mut lambda: Vec<f64> = if y.ncols() == 0 || y.nrows() != x.nrows() {
+            vec![-1.0; x.nrows()]
+        } else {
+            y.column(col).iter().map(|v| -v).collect()
+        };
+        if output_bias {
+            centre(&mut lambda);
+        }
+        for (b, (p, m)) in best
+            .iter_mut()
+            .zip(price::price_all(&data, &candidates.list, &lambda))
+        {
+            *b = b.max(p.max(m));
+        }
+    }
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by(|&a, &b| best[b].total_cmp(&best[a]).then(a.cmp(&b)));
+    order.truncate(INITIAL);
+    order.sort_unstable();
+    Patterns {
+        list: order.iter().map(|&i| candidates.list[i].clone()).collect(),
+        ..candidates.clone()
+    }
+}
+
+fn centre(v: &mut [f64]) {
+    let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+    for x in v {
+        *x -= mean;
+    }
+}
+
+/// `λ` (n×k) from the duals of the rows of [`DEFINITION`] in `problem`.
+pub fn lambda_of(problem: &ConicProblem, z: &[f64], n: usize, k: usize) -> Option<DMatrix<f64>> {
+    let mut row = 0;
+    for (cone, origin) in problem.cones.iter().zip(&problem.origins) {
+        let dim = cone.dim();
+        if origin.label == DEFINITION && origin.lowering == STAGE && dim == n * k {
+            return Some(DMatrix::from_column_slice(n, k, z.get(row..row + dim)?));
+        }
+        row += dim;
+    }
+    None
+}
+
+impl Lowered {
+    /// Reads `λ` and the point from a solve (see [`crate::lower::Lowering::observe`]).
+    pub(crate) fn observe_solve(&mut self, problem: &ConicProblem, outcome: &Outcome) {
+        let (n, k) = (self.x.nrows(), self.blocks.len());
+        self.state.point = outcome
+            .x
+            .as_deref()
+            .map(|x| x[..self.translation.program.num_columns().min(x.len())].to_vec())
+            .unwrap_or_default();
+        self.state.lambda = outcome.z.as_deref().and_then(|z| lambda_of(problem, z, n, k));
+        if let (Some(l), true) = (self.state.lambda.as_mut(), self.output_bias.is_some()) {
+            for mut col in l.column_iter_mut() {
+                let mean = col.mean();
+                col.add_scalar_mut(-mean);
+            }
+        }
+    }
+
+    /// `β = 2γ`.
+    fn beta(&self) -> f64 {
+        2.0 * self.gamma
+    }
+
+    /// The largest score/β of each candidate over outputs and signs (∞ for a positive score
+    /// with β = 0).
+    fn ratios(&self, data: &PricingData, candidates: &[Pattern], lambda: &DMatrix<f64>) -> Vec<f64> {
+        let beta = self.beta();
+        let mut best = vec![0.0f64; candidates.len()];
+        for c in 0..lambda.ncols() {
+            let col: Vec<f64> = lambda.column(c).iter().copied().collect();
+            for (b, (p, m)) in best.iter_mut().zip(price::price_all(data, candidates, &col)) {
+                *b = b.max(p.max(m));
+            }
+        }
+        for b in &mut best {
+            *b = ratio(*b, beta);
+        }
+        best
+    }
+
+    /// The pass after a solve (see [`crate::lower::Lowering::next`]).
+    pub(crate) fn next_pass(&mut self, recovered: &Recovered) -> Result<Next, Vec<Diagnostic>> {
+        let Some(lambda) = self.state.lambda.clone() else {
+            self.state.no_certificate =
+                Some("the solver returned no dual values for the definition of ŷ".into());
+            self.state.phase = Phase::Done;
+            return Ok(Next::Stop("single pass"));
+        };
+        let data = PricingData::new(&self.x);
+        let polish = self.state.phase == Phase::Polish;
+        let ratios = self.ratios(&data, &self.candidates.list, &lambda);
+        let max_ratio = ratios.iter().copied().fold(0.0, f64::max);
+        let mut round = Round {
+            patterns: self.patterns.len(),
+            max_ratio,
+            added: 0,
+            found: 0,
+            polish,
+        };
+        if !self.options.working_set {
+            self.state.rounds.push(round);
+            self.certify(recovered, &lambda, max_ratio)?;
+            return Ok(Next::Stop("single pass"));
+        }
+        let in_set: HashSet<&Pattern> = self.patterns.iter().collect();
+        let limit = 1.0 + PRICE_RTOL;
+        let mut violated: Vec<(f64, Pattern)> = self
+            .candidates
+            .iter()
+            .zip(&ratios)
+            .filter(|(p, &r)| r > limit && !in_set.contains(p))
+            .map(|(p, &r)| (r, p.clone()))
+            .collect();
+        // Outside a sampled candidate set: directions the local search finds.
+        let mut found = Vec::new();
+        if self.options.search && matches!(self.candidates.source, Source::Sampled { .. }) {
+            let known: HashSet<&Pattern> = self.candidates.iter().collect();
+            let beta = self.beta();
+            let mut seen = HashSet::new();
+            for c in 0..lambda.ncols() {
+                let col: Vec<f64> = lambda.column(c).iter().copied().collect();
+                let seed = self.options.seed ^ (0x9e37_79b9 + self.state.rounds.len() as u64);
+                for (p, score) in price::search(&data, &col, self.options.starts, seed) {
+                    let r = ratio(score, beta);
+                    if r > limit && p.count_active() > 0 && !known.contains(&p) && seen.insert(p.clone()) {
+                        found.push(p.clone());
+                        violated.push((r, p));
+                    }
+                }
+            }
+        }
+        drop(in_set);
+        if !violated.is_empty() && self.state.rounds.len() + 1 < MAX_ROUNDS {
+            violated.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            let batch = 8 + self.patterns.len() / 2;
+            violated.truncate(batch);
+            let found_set: HashSet<&Pattern> = found.iter().collect();
+            let added_found: Vec<Pattern> = violated
+                .iter()
+                .filter(|(_, p)| found_set.contains(p))
+                .map(|(_, p)| p.clone())
+                .collect();
+            round.added = violated.len();
+            round.found = added_found.len();
+            self.state.found += added_found.len();
+            self.candidates.list.extend(added_found);
+            // After a polish the set was the support: grow from it.
+            self.patterns
+                .list
+                .extend(violated.into_iter().map(|(_, p)| p));
+            self.state.rounds.push(round);
+            self.state.phase = Phase::Grow;
+            self.rebuild()?;
+            return Ok(Next::Again);
+        }
+        self.state.rounds.push(round);
+        if !polish && violated.is_empty() {
+            // Polish the support: the patterns with a non-zero block.
+            let support = self.support();
+            if !support.is_empty() {
+                self.patterns.list = support;
+                self.state.phase = Phase::Polish;
+                self.rebuild()?;
+                return Ok(Next::Again);
+            }
+        }
+        self.state.phase = Phase::Done;
+        self.certify(recovered, &lambda, max_ratio)?;
+        Ok(Next::Stop(if violated.is_empty() {
+            "no violated pattern"
+        } else {
+            "round limit"
+        }))
+    }
+
+    /// The patterns whose block (of any output, `v` or `w`) is non-zero at the last solve,
+    /// relative to the largest block: `1e-9`.
+    fn support(&self) -> Vec<Pattern> {
+        let d = self.x.ncols();
+        let prog = &self.translation.program;
+        let p = self.patterns.len();
+        let mut norms = vec![0.0f64; p];
+        for (v, w) in &self.blocks {
+            for id in [v, w] {
+                let first = prog.vars[id.0].offset;
+                for (i, norm) in norms.iter_mut().enumerate() {
+                    let block = self.state.point.get(first + i * d..first + (i + 1) * d);
+                    let b: f64 = block.map_or(0.0, |b| b.iter().map(|x| x * x).sum::<f64>().sqrt());
+                    *norm = norm.max(b);
+                }
+            }
+        }
+        let largest = norms.iter().copied().fold(0.0, f64::max);
+        self.patterns
+            .iter()
+            .zip(&norms)
+            .filter(|(_, &b)| b > 1e-9 * largest && b > 0.0)
+            .map(|(q, _)| q.clone())
+            .collect()
+    }
+
+    fn rebuild(&mut self) -> Result<(), Vec<Diagnostic>> {
+        let bias = self.output_bias.is_some();
+        self.build(bias)
+    }
+
+    /// The solver settings of the next pass: [`POLISH_TOL`] for the polish.
+    pub(crate) fn settings_for_pass(&self, base: &Settings) -> Settings {
+        if self.state.phase != Phase::Polish {
+            return base.clone();
+        }
+        Settings {
+            tol_gap_abs: base.tol_gap_abs.min(POLISH_TOL),
+            tol_gap_rel: base.tol_gap_rel.min(POLISH_TOL),
+            tol_feas: base.tol_feas.min(POLISH_TOL),
+            ..base.clone()
+        }
+    }
+
+    /// The certificate at `λ` with largest ratio `max_ratio` over the candidates.
+    fn certify(
+        &mut self,
+        recovered: &Recovered,
+        lambda: &DMatrix<f64>,
+        max_ratio: f64,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let model = &recovered.model;
+        if model.objective.is_none() {
+            self.state.no_certificate = Some("the model has no objective".into());
+            return Ok(());
+        }
+        let upper = eval::objective(model, &recovered.values).map_err(|e| vec![e.to_diagnostic()])?;
+        let scale = if max_ratio.is_finite() {
+            1.0 / max_ratio.max(1.0)
+        } else {
+            0.0
+        };
+        let lower = self.dual_value(&(lambda * scale))?;
+        let gap = lower.map(|l| upper - l);
+        let checked = self.candidates.len() * 2 * lambda.ncols();
+        self.state.certificate = Some(Certificate {
+            max_violation: (max_ratio - 1.0).max(0.0) * self.beta(),
+            lower_bound: lower,
+            upper_bound: upper,
+            gap,
+            relative_gap: gap.map(|g| g / upper.abs().max(1e-12)),
+            over: match self.candidates.source {
+                Source::Exact => "all_patterns",
+                Source::Sampled { .. } => "candidates",
+            },
+            checked,
+        });
+        Ok(())
+    }
+
+    /// `h(λ)` by a solve of [`Lowered::dual_program`]; `None` when it is unbounded below.
+    fn dual_value(&mut self, lambda: &DMatrix<f64>) -> Result<Option<f64>, Vec<Diagnostic>> {
+        let Some(t) = self.dual_program(lambda)? else {
+            self.state.no_certificate = Some("the objective does not use the network's output".into());
+            return Ok(None);
+        };
+        let (problem, _) = canonicalize(&t.program)?;
+        let settings = Settings::from_options(&self.source.0.solver.options);
+        let out = solve::solve(&problem, Backend::Clarabel, &settings).map_err(|e| vec![e.to_diagnostic()])?;
+        match out.status {
+            s if s.is_solved() => Ok(out.objective),
+            Status::DualInfeasible => Ok(None),
+            s => {
+                self.state.no_certificate = Some(format!(
+                    "the dual function's program ended {}",
+                    s.as_str()
+                ));
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// `score / β`, with `β = 0` giving 0 for a zero score and ∞ otherwise.
+fn ratio(score: f64, beta: f64) -> f64 {
+    if beta > 0.0 {
+        score / beta
+    } else if score <= 1e-12 {
+        0.0
+    } else {
+        f64::INFINITY
+    }
+}

@@ -1,0 +1,186 @@
+//! The pattern method's certificate, working set, pattern search and reduction, each against an
+//! independent construction: the full solve over every pattern (`working_set = false`), the
+//! reference optimum of seed 003 (docs/REFERENCE.md), exact enumeration for sampled runs, and
+//! networks trained by Adam, whose objectives no lower bound may exceed.
+
+mod common;
+
+use std::path::Path;
+
+use common::{cnnc_ok, num, root};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+/// `cnnc train FILE --report json ARGS…` in `dir`.
+fn train(dir: &Path, file: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["train", file, "--report", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_slice(&cnnc_ok(dir, &all)).expect("a JSON report")
+}
+
+/// Writes `n` samples of 2-D Gaussian features and a target to `data.csv` in `dir`: a smooth
+/// function for regression, its sign for classification (±1).
+fn write_data(dir: &Path, n: usize, seed: u64, classify: bool) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut s = String::from("x1,x2,y\n");
+    for _ in 0..n {
+        let a: f64 = rng.sample(StandardNormal);
+        let b: f64 = rng.sample(StandardNormal);
+        let noise: f64 = rng.random_range(-0.1..0.1);
+        let t = (1.5 * a).sin() + 0.5 * b * b - 0.5 + noise;
+        let y = if classify {
+            if t >= 0.0 {
+                1.0
+            } else {
+                -1.0
+            }
+        } else {
+            t
+        };
+        s.push_str(&format!("{a},{b},{y}\n"));
+    }
+    std::fs::write(dir.join("data.csv"), s).unwrap();
+}
+
+/// A model over `data.csv` with `loss`, weight decay `beta`, optional `constraint` line, and
+/// `method` options.
+fn write_model(dir: &Path, loss: &str, beta: f64, constraint: &str, method: &str) {
+    let text = format!(
+        "use losses.{{squared_error, l1_error, hinge, logistic}}\n\
+         use regularizers.{{weight_decay}}\n\
+         use constraints.{{outputs_between}}\n\
+         data train = csv(\"data.csv\", features = [x1, x2], target = y)\n\
+         network net(train) {{\n  dense(8, relu, bias = column)\n  dense(1, bias = none)\n}}\n\
+         minimize {loss}(net(train.x), train.y) + weight_decay(net, {beta})\n\
+         {constraint}\n\
+         method patterns({method})\n"
+    );
+    std::fs::write(dir.join("model.cnn"), text).unwrap();
+}
+
+fn certificate(r: &serde_json::Value) -> &serde_json::Value {
+    let c = &r["certificate"];
+    assert!(c.is_object(), "a certificate in {r}");
+    c
+}
+
+fn hidden_width(r: &serde_json::Value) -> usize {
+    r["widths"][1].as_u64().expect("widths") as usize
+}
+
+#[test]
+fn seed003_is_certified_at_the_reference_optimum() {
+    let r = common::train_json("examples/seed003_1d.cnn", &[]);
+    // docs/REFERENCE.md: CVXPY 1.9.3 + Clarabel 0.11.1.
+    let reference = 8.769406953e-4;
+    let c = certificate(&r);
+    assert_eq!(c["over"], "all_patterns");
+    let (lower, upper) = (num(c, "lower_bound"), num(c, "upper_bound"));
+    assert!(lower <= reference * (1.0 + 1e-6), "{c}");
+    assert!(upper >= reference * (1.0 - 1e-6), "{c}");
+    assert!(num(c, "relative_gap") <= 1e-6, "{c}");
+    assert!((num(&r, "network_objective") - reference).abs() <= 1e-6 * reference);
+    assert!(hidden_width(&r) <= 5, "at most n = 5 neurons: {r}");
+    let notes = r["notes"].to_string();
+    assert!(!notes.contains("BUG"), "{notes}");
+}
+
+#[test]
+fn the_working_set_reaches_the_full_solve_with_a_certificate_for_every_loss() {
+    let cases = [
+        ("squared_error", false, ""),
+        ("l1_error", false, ""),
+        ("hinge", true, ""),
+        ("logistic", true, ""),
+        (
+            "squared_error",
+            false,
+            "constraint bounded: outputs_between(net(train.x), -0.6, 0.6)",
+        ),
+    ];
+    for (i, (loss, classify, constraint)) in cases.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        write_data(dir.path(), 24, 7 + i as u64, *classify);
+        write_model(dir.path(), loss, 0.05, constraint, "enumeration = exact");
+        let ws = train(dir.path(), "model.cnn", &[]);
+        let full = train(dir.path(), "model.cnn", &["--option", "working_set=false"]);
+        let (a, b) = (num(&ws, "objective"), num(&full, "objective"));
+        assert!(
+            (a - b).abs() <= 1e-5 * b.abs().max(1e-3),
+            "{loss} {constraint}: working set {a} against the full solve {b}"
+        );
+        for r in [&ws, &full] {
+            let c = certificate(r);
+            assert_eq!(c["over"], "all_patterns");
+            let lower = num(c, "lower_bound");
+            assert!(lower <= b + 1e-6 * b.abs().max(1e-3), "{loss}: {c} above {b}");
+            assert!(num(c, "relative_gap") <= 1e-5, "{loss} {constraint}: {c}");
+            assert!(hidden_width(r) <= 24, "{loss}: {}", hidden_width(r));
+        }
+        // The working set solves smaller programs.
+        let cols = |r: &serde_json::Value| r["sizes"]["variables"].as_u64().unwrap();
+        assert!(cols(&ws) < cols(&full), "{} vs {}", cols(&ws), cols(&full));
+        assert!(ws["patterns"]["rounds"].as_u64().unwrap() >= 2, "{}", ws["patterns"]);
+    }
+}
+
+#[test]
+fn adam_never_goes_below_the_lower_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path(), 30, 3, false);
+    write_model(dir.path(), "squared_error", 0.02, "", "enumeration = exact");
+    let exact = train(dir.path(), "model.cnn", &[]);
+    let lower = num(certificate(&exact), "lower_bound");
+    for seed in 0..3 {
+        let s = format!("seed={seed}");
+        let adam = train(
+            dir.path(),
+            "model.cnn",
+            &["--method", "adam", "--option", &s],
+        );
+        let objective = num(&adam, "network_objective");
+        assert!(
+            objective >= lower * (1.0 - 1e-9),
+            "adam {objective} below the lower bound {lower}"
+        );
+    }
+}
+
+#[test]
+fn the_search_finds_patterns_sampling_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path(), 30, 11, false);
+    write_model(dir.path(), "squared_error", 0.02, "", "enumeration = exact");
+    let exact = num(&train(dir.path(), "model.cnn", &[]), "objective");
+    write_model(
+        dir.path(),
+        "squared_error",
+        0.02,
+        "",
+        "enumeration = sampled, count = 4, seed = 1",
+    );
+    let searched = train(dir.path(), "model.cnn", &[]);
+    let sampled = train(dir.path(), "model.cnn", &["--option", "search=false"]);
+    let (s, t) = (num(&searched, "objective"), num(&sampled, "objective"));
+    assert!(t > exact * (1.0 + 1e-3), "4 draws miss the optimum: {t} vs {exact}");
+    assert!(searched["patterns"]["found_by_search"].as_u64().unwrap() > 0);
+    assert!(
+        (s - exact).abs() <= 1e-5 * exact,
+        "with the search {s}, exact {exact}"
+    );
+    assert_eq!(certificate(&searched)["over"], "candidates");
+}
+
+#[test]
+fn every_pattern_example_has_at_most_n_neurons_and_no_bug_note() {
+    for file in ["examples/seed003_1d.cnn", "examples/seed002_relu.cnn"] {
+        let r = common::train_json(file, &[]);
+        let n = r["metrics"]["train"]["n"].as_u64().unwrap_or(u64::MAX) as usize;
+        assert!(hidden_width(&r) <= n, "{file}: {} > {n}", hidden_width(&r));
+        let notes = r["notes"].to_string();
+        assert!(!notes.contains("BUG"), "{file}: {notes}");
+        assert!(r["certificate"].is_object(), "{file}");
+    }
+    let _ = root();
+}
