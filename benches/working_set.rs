@@ -55,10 +55,16 @@ fn run(model: &str, args: &[&str]) -> (f64, serde_json::Value) {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let root = env!("CARGO_MANIFEST_DIR");
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let cases = [
         ("2d", two_d(dir.path())),
-        ("diabetes", format!("{root}/examples/diabetes_regression.cnn")),
+        (
+            "diabetes",
+            format!("{root}/examples/diabetes_regression.cnn"),
+        ),
     ];
     println!("| case | solve | seconds | objective | relative gap | hidden width | passes |");
     println!("|---|---|---|---|---|---|---|");
@@ -83,6 +89,9 @@ fn main() {
             );
             times.push(s);
         }
-        println!("| {name} | speed-up | {:.1}× | | | | |", times[1] / times[0]);
+        println!(
+            "| {name} | speed-up | {:.1}× | | | | |",
+            times[1] / times[0]
+        );
     }
 }

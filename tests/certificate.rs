@@ -54,7 +54,8 @@ fn write_model(dir: &Path, loss: &str, beta: f64, constraint: &str, method: &str
          network net(train) {{\n  dense(8, relu, bias = column)\n  dense(1, bias = none)\n}}\n\
          minimize {loss}(net(train.x), train.y) + weight_decay(net, {beta})\n\
          {constraint}\n\
-         method patterns({method})\n"
+         method patterns({method})\n\
+         method adam(lr = 0.01, epochs = 2000, restarts = 2)\n"
     );
     std::fs::write(dir.join("model.cnn"), text).unwrap();
 }
@@ -114,14 +115,21 @@ fn the_working_set_reaches_the_full_solve_with_a_certificate_for_every_loss() {
             let c = certificate(r);
             assert_eq!(c["over"], "all_patterns");
             let lower = num(c, "lower_bound");
-            assert!(lower <= b + 1e-6 * b.abs().max(1e-3), "{loss}: {c} above {b}");
+            assert!(
+                lower <= b + 1e-6 * b.abs().max(1e-3),
+                "{loss}: {c} above {b}"
+            );
             assert!(num(c, "relative_gap") <= 1e-5, "{loss} {constraint}: {c}");
             assert!(hidden_width(r) <= 24, "{loss}: {}", hidden_width(r));
         }
         // The working set solves smaller programs.
         let cols = |r: &serde_json::Value| r["sizes"]["variables"].as_u64().unwrap();
         assert!(cols(&ws) < cols(&full), "{} vs {}", cols(&ws), cols(&full));
-        assert!(ws["patterns"]["rounds"].as_u64().unwrap() >= 2, "{}", ws["patterns"]);
+        assert!(
+            ws["patterns"]["rounds"].as_u64().unwrap() >= 2,
+            "{}",
+            ws["patterns"]
+        );
     }
 }
 
@@ -163,7 +171,10 @@ fn the_search_finds_patterns_sampling_missed() {
     let searched = train(dir.path(), "model.cnn", &[]);
     let sampled = train(dir.path(), "model.cnn", &["--option", "search=false"]);
     let (s, t) = (num(&searched, "objective"), num(&sampled, "objective"));
-    assert!(t > exact * (1.0 + 1e-3), "4 draws miss the optimum: {t} vs {exact}");
+    assert!(
+        t > exact * (1.0 + 1e-3),
+        "4 draws miss the optimum: {t} vs {exact}"
+    );
     assert!(searched["patterns"]["found_by_search"].as_u64().unwrap() > 0);
     assert!(
         (s - exact).abs() <= 1e-5 * exact,

@@ -483,6 +483,7 @@ mod tests {
             sizes: None,
             patterns: None,
             lowering: None,
+            certificate: None,
             measure: None,
             block: vec!["block      line".into()],
             kind,

@@ -251,7 +251,8 @@ pub trait Lowering {
 
     /// After a solved pass and before [`Lowering::recover`]: the conic problem and the solver's
     /// outcome, for a lowering that reads the dual values (the pattern method's certificate).
-    fn observe(&mut self, _problem: &crate::conic::ConicProblem, _outcome: &crate::solve::Outcome) {}
+    fn observe(&mut self, _problem: &crate::conic::ConicProblem, _outcome: &crate::solve::Outcome) {
+    }
 
     /// The solver settings of the next pass, from the model's (a polishing pass tightens them).
     fn pass_settings(&self, base: &crate::solve::Settings) -> crate::solve::Settings {

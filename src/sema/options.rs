@@ -136,6 +136,7 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
             ("search", Kind::Bool, boolean(true)),
             ("starts", Kind::Count, num(64.0)),
             ("reduce", Kind::Bool, boolean(true)),
+            ("facets", Kind::Bool, boolean(true)),
         ],
         MethodKind::RankLifting => vec![
             ("lambda", Kind::Positive, num(1.0)),

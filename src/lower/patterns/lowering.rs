@@ -55,6 +55,8 @@ pub struct Lowered {
     pub(crate) source: (Box<Model>, SourceMap, Method),
     /// The working-set loop's state (rounds, the last dual point, the certificate).
     pub(crate) state: super::working_set::State,
+    /// The facet rows of each pattern's cone found so far ([`super::price::facets`]).
+    pub(crate) facets: std::collections::HashMap<super::Pattern, Vec<usize>>,
 }
 
 /// The method's options (docs/LANGUAGE.md, `method patterns`).
@@ -74,6 +76,9 @@ pub struct Options {
     /// Reduce the recovered network to a basic solution of at most n neurons per output
     /// (`reduce`, default true).
     pub reduce: bool,
+    /// Keep only the facet rows of each pattern's sign constraints (`facets`, default true);
+    /// `false` keeps all n.
+    pub facets: bool,
     /// The seed of sampling and search.
     pub seed: u64,
 }
@@ -91,6 +96,7 @@ impl Options {
             search: flag("search"),
             starts: num("starts", 64.0) as usize,
             reduce: flag("reduce"),
+            facets: flag("facets"),
             seed: num("seed", 0.0) as u64,
         }
     }
@@ -139,6 +145,7 @@ pub fn lower(
         },
         source: (Box::new(model.clone()), sources.clone(), method.clone()),
         state: Default::default(),
+        facets: Default::default(),
     };
     l.build(output_bias)?;
     Ok(l)
@@ -148,6 +155,7 @@ impl Lowered {
     /// Builds the program of [`Lowered::patterns`]: the model with the network's output and
     /// weight decay substituted, and the sign cones of every block.
     pub(crate) fn build(&mut self, output_bias: bool) -> Result<(), Vec<Diagnostic>> {
+        let rows = self.sign_rows();
         let (model, sources, method) = (&*self.source.0, &self.source.1, &self.source.2);
         let net = &model.networks[self.net.0];
         let mut hook = Hook {
@@ -169,6 +177,7 @@ impl Lowered {
             &mut translation,
             &self.x,
             &self.patterns,
+            &rows,
             &blocks,
             method.span,
         )?;
@@ -177,6 +186,30 @@ impl Lowered {
         self.gamma = gamma;
         self.translation = translation;
         Ok(())
+    }
+
+    /// The sign rows kept for each pattern of [`Lowered::patterns`]: its facets (computed once
+    /// per pattern and remembered), or every sample with `facets = false`.
+    fn sign_rows(&mut self) -> Vec<Vec<usize>> {
+        let n = self.x.nrows();
+        if !self.options.facets {
+            return vec![(0..n).collect(); self.patterns.len()];
+        }
+        let missing: Vec<&super::Pattern> = self
+            .patterns
+            .iter()
+            .filter(|p| !self.facets.contains_key(*p))
+            .collect();
+        if !missing.is_empty() {
+            let data = super::PricingData::new(&self.x);
+            let found = super::price::facets_all(&data, &missing);
+            let missing: Vec<super::Pattern> = missing.into_iter().cloned().collect();
+            self.facets.extend(missing.into_iter().zip(found));
+        }
+        self.patterns
+            .iter()
+            .map(|p| self.facets[p].clone())
+            .collect()
     }
 
     /// The program of the dual function at `λ` (n×k): the model with the network's output a
@@ -232,6 +265,7 @@ fn signs_of_blocks(
     translation: &mut Translation,
     x: &DMatrix<f64>,
     patterns: &Patterns,
+    sign_rows: &[Vec<usize>],
     blocks: &[(VarId, VarId)],
     span: Option<Span>,
 ) -> Result<(), Vec<Diagnostic>> {
@@ -251,7 +285,7 @@ fn signs_of_blocks(
             .iter()
             .map(|&first| {
                 let (rows, list) = (&rows, &list);
-                s.spawn(move || signs(rows, d, list, first))
+                s.spawn(move || signs(rows, d, list, sign_rows, first))
             })
             .collect();
         handles
@@ -259,10 +293,20 @@ fn signs_of_blocks(
             .map(|h| h.join().expect("a lowering thread panicked"))
             .collect()
     });
+    let kept: usize = sign_rows.iter().map(Vec::len).sum();
+    let layout = if kept == n * list.len() {
+        format!("pattern i in rows {n}i..{n}i+{}", n - 1)
+    } else {
+        format!(
+            "the facet rows of each pattern in turn ({kept} of {})",
+            n * list.len()
+        )
+    };
     for (b, signed) in signed.into_iter().enumerate() {
         let (c, which) = (b / 2, if b % 2 == 0 { "v" } else { "w" });
         let len = signed.len();
-        let zero = Expr::constant(len, 1, vec![0.0; len]).map_err(|e| vec![e.to_diagnostic(span)])?;
+        let zero =
+            Expr::constant(len, 1, vec![0.0; len]).map_err(|e| vec![e.to_diagnostic(span)])?;
         let of = if blocks.len() == 1 {
             String::new()
         } else {
@@ -276,9 +320,9 @@ fn signs_of_blocks(
         translation
             .program
             .constrain(sign.with_stage(STAGE).with_label(format!(
-            "signs of {which}{of}: (2D_i - I) X {which}_i >= 0, pattern i in rows {n}i..{n}i+{}",
-            n - 1
-        )));
+                "signs of {which}{of}: (2D_i - I) X {which}_i >= 0, {}",
+                layout
+            )));
     }
     Ok(())
 }
@@ -619,11 +663,20 @@ fn row_major(x: &DMatrix<f64>) -> Vec<f64> {
 
 /// `(2D_i − I) X u_i` stacked over the patterns `i` (n rows each), for the block `u` whose
 /// column `u_i[k]` is `first + i·d + k`; `rows` is X row-major with `d` columns.
-fn signs(rows: &[f64], d: usize, patterns: &[&super::Pattern], first: usize) -> Affine {
-    let n = rows.len() / d.max(1);
-    let p = patterns.len();
-    Affine::from_fn_with_capacity(n * p, 1, n * p * d, |e, terms| {
-        let (i, j) = (e / n, e % n);
+fn signs(
+    rows: &[f64],
+    d: usize,
+    patterns: &[&super::Pattern],
+    sign_rows: &[Vec<usize>],
+    first: usize,
+) -> Affine {
+    let at: Vec<(usize, usize)> = sign_rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, js)| js.iter().map(move |&j| (i, j)))
+        .collect();
+    Affine::from_fn_with_capacity(at.len(), 1, at.len() * d, |e, terms| {
+        let (i, j) = at[e];
         let s = if patterns[i].get(j) { 1.0 } else { -1.0 };
         let col0 = first + i * d;
         for (k, &a) in rows[j * d..(j + 1) * d].iter().enumerate() {

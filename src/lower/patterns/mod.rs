@@ -28,7 +28,7 @@ pub mod working_set;
 
 pub use arrangement::{cell_bound, exact, exact_in, pattern_bound};
 pub use pattern::{Pattern, Patterns, Source};
-pub use price::{price_all, project, scores, search, PricingData};
+pub use price::{facets, price_all, project, scores, search, PricingData};
 pub use recover::{
     convex_objective, convex_prediction, forward, max_violation, merge, nonconvex_objective, prune,
     recover, reduce, regularizer_sum, Blocks, Network, ACTIVE_RTOL, PRUNE_RTOL, REDUCE_RTOL,

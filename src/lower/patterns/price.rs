@@ -45,6 +45,10 @@ pub const NNLS_TOL: f64 = 1e-11;
 /// passive set (numerically dependent: a duplicate or near-duplicate constraint).
 pub const DEPENDENT_TOL: f64 = 1e-10;
 
+/// A unit row whose negation projects onto the other rows' cone with a norm at most this is
+/// implied by them ([`facets`]).
+pub const FACET_TOL: f64 = 1e-9;
+
 /// A direction realizes a pattern when every non-zero unit row is farther than this from its
 /// hyperplane (relative to `‖u‖`): ten times the enumeration's tie tolerance.
 pub const REALIZE_MARGIN: f64 = 10.0 * TIE_TOL;
@@ -380,6 +384,61 @@ fn signs(pattern: &Pattern) -> Vec<f64> {
     (0..pattern.samples())
         .map(|j| if pattern.get(j) { 1.0 } else { -1.0 })
         .collect()
+}
+
+/// The rows of `pattern`'s sign constraints that are facets of its cone `K`, in order: the
+/// others are implied by them and can be left out of the program without changing `K`.
+///
+/// With `a_j = ±x̂_j`, row `j` is redundant iff `a_j ∈ cone{a_k : k ≠ j}` (Farkas, `K` being
+/// full-dimensional), i.e. iff `Π_{K'}(−a_j) = 0` for the cone `K'` of the other rows (Moreau:
+/// `−a_j` is then in the polar cone). Rows are tested in order and a redundant one is dropped
+/// at once, so the cone never changes and of two equal rows one stays. Zero rows are never
+/// facets. A row is kept unless `‖Π_{K'}(−a_j)‖ ≤` [`FACET_TOL`]: when in doubt, a facet.
+pub fn facets(data: &PricingData, pattern: &Pattern) -> Vec<usize> {
+    assert_eq!(
+        pattern.samples(),
+        data.n,
+        "pattern over the wrong number of samples"
+    );
+    let mut signs = signs(pattern);
+    for (j, s) in signs.iter_mut().enumerate() {
+        if data.is_zero_row(j) {
+            *s = 0.0;
+        }
+    }
+    let mut kept = Vec::new();
+    for j in 0..data.n {
+        let s = signs[j];
+        if s == 0.0 {
+            continue;
+        }
+        signs[j] = 0.0;
+        let g: Vec<f64> = data.unit_row(j).iter().map(|a| -s * a).collect();
+        let p = nnls_project(data, &signs, &g);
+        if dot(&p, &p).sqrt() > FACET_TOL {
+            signs[j] = s;
+            kept.push(j);
+        }
+    }
+    kept
+}
+
+/// [`facets`] of every pattern, in order, on parallel threads.
+pub fn facets_all(data: &PricingData, patterns: &[&Pattern]) -> Vec<Vec<usize>> {
+    if patterns.is_empty() {
+        return Vec::new();
+    }
+    let chunk = patterns.len().div_ceil(threads(patterns.len()));
+    std::thread::scope(|s| {
+        let handles: Vec<_> = patterns
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|p| facets(data, p)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a facet thread panicked"))
+            .collect()
+    })
 }
 
 /// Lawson–Hanson: `Π_K(g) = g + Σ_{j∈P} μ_j a_j` with columns `a_j = ±x̂_j` (the sign of
@@ -868,5 +927,53 @@ mod tests {
             let (plus, minus) = scores(&data, p, &lambda);
             assert_eq!(*score, plus.max(minus));
         }
+    }
+
+    /// Brute force in d = 3: row `j` is a facet iff some `u` on its plane `a_j·u = 0` (a
+    /// circle of directions, scanned finely) satisfies every other row strictly.
+    fn brute_facet(x: &DMatrix<f64>, pattern: &Pattern, j: usize) -> bool {
+        let s = |k: usize| if pattern.get(k) { 1.0 } else { -1.0 };
+        let a = x.row(j).transpose() * s(j);
+        let helper = if a[0].abs() < 0.9 * a.norm() {
+            DVector::from_column_slice(&[1.0, 0.0, 0.0])
+        } else {
+            DVector::from_column_slice(&[0.0, 1.0, 0.0])
+        };
+        let e1 = a.cross(&helper).normalize();
+        let e2 = a.cross(&e1).normalize();
+        (0..20_000).any(|t| {
+            let t = t as f64 * std::f64::consts::TAU / 20_000.0;
+            let u = &e1 * t.cos() + &e2 * t.sin();
+            (0..x.nrows())
+                .filter(|&k| k != j)
+                .all(|k| s(k) * x.row(k).dot(&u.transpose()) > 1e-7 * x.row(k).norm())
+        })
+    }
+
+    #[test]
+    fn facets_are_the_rows_a_brute_force_finds_on_the_cone_boundary() {
+        let mut rng = ChaCha8Rng::seed_from_u64(41);
+        let x = with_bias(&mut rng, 14, 2);
+        let data = PricingData::new(&x);
+        let patterns = crate::lower::patterns::exact(&x).expect("rank 3").list;
+        let mut total = 0;
+        for p in &patterns {
+            let kept = facets(&data, p);
+            let brute: Vec<usize> = (0..14).filter(|&j| brute_facet(&x, p, j)).collect();
+            assert_eq!(kept, brute, "pattern {p}");
+            total += kept.len();
+        }
+        // A cone in R³ cut by 14 planes has few facets: most rows are implied.
+        assert!(total < 14 * patterns.len() / 2, "{total} facet rows");
+    }
+
+    #[test]
+    fn of_two_equal_rows_one_facet_stays() {
+        let x = DMatrix::from_row_slice(4, 2, &[1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 2.0, 1.0]);
+        let data = PricingData::new(&x);
+        let p = Pattern::from_fn(4, |_| true);
+        // The cone {u ≥ 0} of the quadrant: rows 0 (= row 1) and 2 are its facets, row 3 is
+        // implied.
+        assert_eq!(facets(&data, &p), vec![1, 2]);
     }
 }

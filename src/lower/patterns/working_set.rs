@@ -166,7 +166,10 @@ impl Lowered {
             .as_deref()
             .map(|x| x[..self.translation.program.num_columns().min(x.len())].to_vec())
             .unwrap_or_default();
-        self.state.lambda = outcome.z.as_deref().and_then(|z| lambda_of(problem, z, n, k));
+        self.state.lambda = outcome
+            .z
+            .as_deref()
+            .and_then(|z| lambda_of(problem, z, n, k));
         if let (Some(l), true) = (self.state.lambda.as_mut(), self.output_bias.is_some()) {
             for mut col in l.column_iter_mut() {
                 let mean = col.mean();
@@ -182,12 +185,20 @@ impl Lowered {
 
     /// The largest score/β of each candidate over outputs and signs (∞ for a positive score
     /// with β = 0).
-    fn ratios(&self, data: &PricingData, candidates: &[Pattern], lambda: &DMatrix<f64>) -> Vec<f64> {
+    fn ratios(
+        &self,
+        data: &PricingData,
+        candidates: &[Pattern],
+        lambda: &DMatrix<f64>,
+    ) -> Vec<f64> {
         let beta = self.beta();
         let mut best = vec![0.0f64; candidates.len()];
         for c in 0..lambda.ncols() {
             let col: Vec<f64> = lambda.column(c).iter().copied().collect();
-            for (b, (p, m)) in best.iter_mut().zip(price::price_all(data, candidates, &col)) {
+            for (b, (p, m)) in best
+                .iter_mut()
+                .zip(price::price_all(data, candidates, &col))
+            {
                 *b = b.max(p.max(m));
             }
         }
@@ -241,7 +252,11 @@ impl Lowered {
                 let seed = self.options.seed ^ (0x9e37_79b9 + self.state.rounds.len() as u64);
                 for (p, score) in price::search(&data, &col, self.options.starts, seed) {
                     let r = ratio(score, beta);
-                    if r > limit && p.count_active() > 0 && !known.contains(&p) && seen.insert(p.clone()) {
+                    if r > limit
+                        && p.count_active() > 0
+                        && !known.contains(&p)
+                        && seen.insert(p.clone())
+                    {
                         found.push(p.clone());
                         violated.push((r, p));
                     }
@@ -348,7 +363,8 @@ impl Lowered {
             self.state.no_certificate = Some("the model has no objective".into());
             return Ok(());
         }
-        let upper = eval::objective(model, &recovered.values).map_err(|e| vec![e.to_diagnostic()])?;
+        let upper =
+            eval::objective(model, &recovered.values).map_err(|e| vec![e.to_diagnostic()])?;
         let scale = if max_ratio.is_finite() {
             1.0 / max_ratio.max(1.0)
         } else {
@@ -375,20 +391,20 @@ impl Lowered {
     /// `h(λ)` by a solve of [`Lowered::dual_program`]; `None` when it is unbounded below.
     fn dual_value(&mut self, lambda: &DMatrix<f64>) -> Result<Option<f64>, Vec<Diagnostic>> {
         let Some(t) = self.dual_program(lambda)? else {
-            self.state.no_certificate = Some("the objective does not use the network's output".into());
+            self.state.no_certificate =
+                Some("the objective does not use the network's output".into());
             return Ok(None);
         };
         let (problem, _) = canonicalize(&t.program)?;
         let settings = Settings::from_options(&self.source.0.solver.options);
-        let out = solve::solve(&problem, Backend::Clarabel, &settings).map_err(|e| vec![e.to_diagnostic()])?;
+        let out = solve::solve(&problem, Backend::Clarabel, &settings)
+            .map_err(|e| vec![e.to_diagnostic()])?;
         match out.status {
             s if s.is_solved() => Ok(out.objective),
             Status::DualInfeasible => Ok(None),
             s => {
-                self.state.no_certificate = Some(format!(
-                    "the dual function's program ended {}",
-                    s.as_str()
-                ));
+                self.state.no_certificate =
+                    Some(format!("the dual function's program ended {}", s.as_str()));
                 Ok(None)
             }
         }
