@@ -371,7 +371,8 @@ pub(crate) fn train_lowered(
             Some(session) => session.solve(&problem),
             None => {
                 let backend = declared.unwrap_or_else(|| solve::choose_backend(&problem));
-                solve::solve(&problem, backend, &l.pass_settings(&settings)).map(|o| (o, false))
+                solve_pass(&problem, backend, &settings, &l.pass_settings(&settings))
+                    .map(|o| (o, false))
             }
         }
         .map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
@@ -442,6 +443,32 @@ pub(crate) fn train_lowered(
         previous = Some((problem, map));
         start = update;
     }
+}
+
+/// One pass's solve at the lowering's settings `pass`; when they are tighter than the declared
+/// `settings` and the solver does not reach them, the pass is solved again at the declared
+/// ones, and the outcome says so.
+fn solve_pass(
+    problem: &ConicProblem,
+    backend: Backend,
+    settings: &Settings,
+    pass: &Settings,
+) -> Result<Outcome, solve::SolveError> {
+    let outcome = solve::solve(problem, backend, pass)?;
+    if pass == settings || outcome.status == Status::Optimal {
+        return Ok(outcome);
+    }
+    let mut retry = solve::solve(problem, backend, settings)?;
+    if retry.status.is_solved() {
+        retry.notes.push(format!(
+            "the pass at tolerances {:e} ended {}; solved again at the declared {:e}",
+            pass.tol_gap_rel,
+            outcome.status.as_str(),
+            settings.tol_gap_rel
+        ));
+    }
+    retry.solve_seconds += outcome.solve_seconds;
+    Ok(retry)
 }
 
 /// What the last pass of the loop produced.

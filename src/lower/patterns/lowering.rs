@@ -68,7 +68,8 @@ pub struct Options {
     /// Solve on a working set of patterns grown by pricing (`working_set`, default true);
     /// `false` solves on every candidate at once.
     pub working_set: bool,
-    /// Look for violated patterns outside a sampled candidate set (`search`, default true;
+    /// Look for violated patterns outside a sampled candidate set, at most as many in all as
+    /// were drawn (`search`, default true;
     /// exact enumeration has every pattern already).
     pub search: bool,
     /// Random starts of the pattern search per output and round (`starts`).

@@ -43,8 +43,12 @@ pub const PRICE_RTOL: f64 = 1e-6;
 /// Patterns in the first working set.
 pub const INITIAL: usize = 16;
 
+/// Candidate sets at most this large are solved whole from the first pass: growing a working
+/// set would only add passes.
+pub const SOLVE_WHOLE: usize = 4 * INITIAL;
+
 /// The solver tolerances of the polishing pass (at most; tighter declared ones are kept).
-pub const POLISH_TOL: f64 = 1e-10;
+pub const POLISH_TOL: f64 = 1e-9;
 
 /// Rounds of pricing before the loop stops without a certificate of convergence.
 pub const MAX_ROUNDS: usize = 200;
@@ -108,6 +112,9 @@ pub fn initial(
     output_bias: bool,
     candidates: &Patterns,
 ) -> Patterns {
+    if candidates.len() <= SOLVE_WHOLE {
+        return candidates.clone();
+    }
     let data = PricingData::new(x);
     let mut best = vec![0.0f64; candidates.len()];
     for c in 0..outputs {
@@ -241,9 +248,16 @@ impl Lowered {
             .filter(|(p, &r)| r > limit && !in_set.contains(p))
             .map(|(p, &r)| (r, p.clone()))
             .collect();
-        // Outside a sampled candidate set: directions the local search finds.
+        // Outside a sampled candidate set: directions the local search finds, as many in all
+        // as were drawn.
         let mut found = Vec::new();
-        if self.options.search && matches!(self.candidates.source, Source::Sampled { .. }) {
+        let budget = match self.candidates.source {
+            Source::Sampled { draws, .. } if self.options.search => {
+                draws.saturating_sub(self.state.found)
+            }
+            _ => 0,
+        };
+        if budget > 0 {
             let known: HashSet<&Pattern> = self.candidates.iter().collect();
             let beta = self.beta();
             let mut seen = HashSet::new();
@@ -253,6 +267,7 @@ impl Lowered {
                 for (p, score) in price::search(&data, &col, self.options.starts, seed) {
                     let r = ratio(score, beta);
                     if r > limit
+                        && found.len() < budget
                         && p.count_active() > 0
                         && !known.contains(&p)
                         && seen.insert(p.clone())
@@ -291,7 +306,7 @@ impl Lowered {
         if !polish && violated.is_empty() {
             // Polish the support: the patterns with a non-zero block.
             let support = self.support();
-            if !support.is_empty() {
+            if !support.is_empty() && support.len() < self.patterns.len() {
                 self.patterns.list = support;
                 self.state.phase = Phase::Polish;
                 self.rebuild()?;
