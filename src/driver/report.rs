@@ -251,7 +251,8 @@ pub fn text(r: &Report) -> String {
         _ => {}
     }
     // A sequential method's passes (a single-pass method's one pass is the report itself).
-    let sequential = r.stop_reason.as_deref().is_some_and(|s| s != "single pass");
+    let sequential =
+        r.stop_reason.as_deref().is_some_and(|s| s != "single pass") && r.iterations.len() > 1;
     if sequential && !r.iterations.is_empty() {
         iterations_table(&mut s, &r.iterations);
     }

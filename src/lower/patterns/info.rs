@@ -119,7 +119,7 @@ impl Lowering for Lowered {
             let rounds = &self.state.rounds;
             let grown: usize = rounds.iter().map(|r| r.added).sum();
             lines.push(format!(
-                "working set {} of {} candidates in the last pass, {} pass{} ({} patterns added by pricing{}){}",
+                "pricing    working set of {} of {} candidates in the last pass, {} pass{} ({} patterns added by pricing{}){}",
                 self.patterns.len(),
                 self.candidates.len(),
                 rounds.len(),
@@ -139,7 +139,7 @@ impl Lowering for Lowered {
         }
         match (&self.state.certificate, &self.state.no_certificate) {
             (Some(c), _) => lines.extend(certificate_lines(c)),
-            (None, Some(why)) => lines.push(format!("certificate none: {why}")),
+            (None, Some(why)) => lines.push(format!("bounds     no certificate: {why}")),
             (None, None) => {}
         }
         lines
@@ -174,7 +174,7 @@ fn certificate_lines(c: &crate::lower::Certificate) -> Vec<String> {
     match (c.lower_bound, c.gap, c.relative_gap) {
         (Some(l), Some(g), Some(r)) => vec![
             format!(
-                "certificate lower bound {}, upper bound {} (the trained network), gap {:.2e} (relative {:.2e})",
+                "bounds     lower bound {}, upper bound {} (the trained network), gap {:.2e} (relative {:.2e})",
                 num(l),
                 num(c.upper_bound),
                 g,
@@ -186,7 +186,7 @@ fn certificate_lines(c: &crate::lower::Certificate) -> Vec<String> {
             ),
         ],
         _ => vec![format!(
-            "certificate none: the dual function is unbounded below at the solver's dual point (largest violation {:.2e})",
+            "bounds     no certificate: the dual function is unbounded below at the solver's dual point (largest violation {:.2e})",
             c.max_violation
         )],
     }
@@ -396,8 +396,16 @@ pub fn patterns_text(l: &Lowered) -> String {
     if l.options.working_set {
         let _ = writeln!(
             s,
-            "working set {} of them in the first pass (the largest scores at the dual point of yhat = 0), grown by pricing every candidate after each pass{}",
+            "pricing    {} in the first pass ({}), grown by pricing every candidate after each pass{}",
             l.patterns.len(),
+            if l.patterns.len() == p.len() {
+                format!(
+                    "all: at most {} are solved whole",
+                    super::working_set::SOLVE_WHOLE
+                )
+            } else {
+                "the largest scores at the dual point of yhat = 0".to_string()
+            },
             if l.options.search && matches!(p.source, Source::Sampled { .. }) {
                 format!(" and by a pattern search from {} starts", l.options.starts)
             } else {
