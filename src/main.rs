@@ -501,12 +501,13 @@ fn train(
 fn write_plot(out: &Output, model: &Path, r: &cnnc::driver::report::Report) -> Result<(), Failed> {
     use cnnc::plot::{log_plot_svg, Series};
     let failed = |d: Diagnostic| Failed(SourceMap::new(), vec![d]);
-    let sequential = r.stop_reason.as_deref().is_some_and(|s| s != "single pass");
+    let sequential =
+        r.stop_reason.as_deref().is_some_and(|s| s != "single pass") && r.iterations.len() > 1;
     let Some(first) = r.iterations.first().filter(|_| sequential) else {
         return Err(failed(
             Diagnostic::error(
                 "E1110",
-                format!("nothing to plot: method `{}` does not iterate", r.method),
+                format!("nothing to plot: method `{}` ran a single pass", r.method),
             )
             .with_help("`--plot` draws the passes of a sequential method such as `rank_lifting`"),
         ));
