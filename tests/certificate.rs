@@ -104,8 +104,12 @@ fn the_working_set_reaches_the_full_solve_with_a_certificate_for_every_loss() {
         let dir = tempfile::tempdir().unwrap();
         write_data(dir.path(), 24, 7 + i as u64, *classify);
         write_model(dir.path(), loss, 0.05, constraint, "enumeration = exact");
-        let ws = train(dir.path(), "model.cnn", &[]);
-        let full = train(dir.path(), "model.cnn", &["--option", "working_set=false"]);
+        let ws = train(dir.path(), "model.cnn", &["--option", "working_set=true"]);
+        let full = train(dir.path(), "model.cnn", &[]);
+        assert_eq!(
+            full["patterns"]["rounds"], 1,
+            "the default solves every pattern at once"
+        );
         let (a, b) = (num(&ws, "objective"), num(&full, "objective"));
         assert!(
             (a - b).abs() <= 1e-5 * b.abs().max(1e-3),
@@ -168,8 +172,8 @@ fn the_search_improves_on_sampling() {
         "",
         "enumeration = sampled, count = 8, seed = 1",
     );
-    let searched = train(dir.path(), "model.cnn", &[]);
-    let sampled = train(dir.path(), "model.cnn", &["--option", "search=false"]);
+    let searched = train(dir.path(), "model.cnn", &["--option", "working_set=true"]);
+    let sampled = train(dir.path(), "model.cnn", &[]);
     let (s, t) = (num(&searched, "objective"), num(&sampled, "objective"));
     assert!(t > exact * 1.5, "8 draws miss the optimum: {t} vs {exact}");
     // At most as many patterns found as drawn; every one is a real pattern, so the optimum

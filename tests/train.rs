@@ -70,10 +70,9 @@ fn seed003_reaches_the_reference_optimum() {
     // The reference: 6 neurons after merging, training loss 2.195e-7; the reduction to a basic
     // solution of the magnitude LP leaves at most n = 5 (docs/PATTERNS.md).
     assert_eq!(p.merged_neurons, 5);
-    // 9 candidates are solved whole (working_set::SOLVE_WHOLE) and pricing finds nothing
-    // violated: one pass, the program's optimum and the measured gap of this report, the run's
-    // solver seconds.
-    assert_eq!(t.stop_reason, Some("no violated pattern"));
+    // Every pattern in one program (`working_set = false`, the default): one pass, the
+    // program's optimum and the measured gap of this report, the run's solver seconds.
+    assert_eq!(t.stop_reason, Some("single pass"));
     assert_eq!(t.iterations.len(), 1);
     let pass = &t.iterations[0];
     assert_eq!((pass.iteration, pass.reused), (1, false));

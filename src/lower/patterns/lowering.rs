@@ -65,11 +65,11 @@ pub struct Options {
     /// Whether neurons with the same activation pattern are merged after recovery (`merge`,
     /// default true).
     pub merge: bool,
-    /// Solve on a working set of patterns grown by pricing (`working_set`, default true);
-    /// `false` solves on every candidate at once.
+    /// Solve on a working set of patterns grown by pricing (`working_set`, default false:
+    /// every candidate at once, which measured faster; docs/PERFORMANCE.md).
     pub working_set: bool,
-    /// Look for violated patterns outside a sampled candidate set, at most as many in all as
-    /// were drawn (`search`, default true;
+    /// In the working-set loop, look for violated patterns outside a sampled candidate set, at
+    /// most as many in all as were drawn (`search`, default true;
     /// exact enumeration has every pattern already).
     pub search: bool,
     /// Random starts of the pattern search per output and round (`starts`).
@@ -93,7 +93,7 @@ impl Options {
         };
         Options {
             merge: flag("merge"),
-            working_set: flag("working_set"),
+            working_set: matches!(method.get("working_set"), Some(OptionValue::Bool(true))),
             search: flag("search"),
             starts: num("starts", 64.0) as usize,
             reduce: flag("reduce"),
