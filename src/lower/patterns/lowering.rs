@@ -153,13 +153,10 @@ pub fn lower(
 }
 
 impl Lowered {
-    /// Builds the program of [`Lowered::patterns`]: the model with the network's output and
-    /// weight decay substituted, and the sign cones of every block.
-    pub(crate) fn build(&mut self, output_bias: bool) -> Result<(), Vec<Diagnostic>> {
-        let rows = self.sign_rows();
-        let (model, sources, method) = (&*self.source.0, &self.source.1, &self.source.2);
-        let net = &model.networks[self.net.0];
-        let mut hook = Hook {
+    /// The hook that substitutes the network in the model's program (`dual`: ŷ free, no blocks).
+    fn hook(&self, output_bias: bool, dual: bool) -> Hook<'_> {
+        let net = &self.source.0.networks[self.net.0];
+        Hook {
             net: self.net,
             data: net.input,
             x: &self.x,
@@ -170,8 +167,16 @@ impl Lowered {
             bias_var: None,
             yhat: None,
             gamma: 0.0,
-            dual: false,
-        };
+            dual,
+        }
+    }
+
+    /// Builds the program of [`Lowered::patterns`]: the model with the network's output and
+    /// weight decay substituted, and the sign cones of every block.
+    pub(crate) fn build(&mut self, output_bias: bool) -> Result<(), Vec<Diagnostic>> {
+        let rows = self.sign_rows();
+        let (model, sources, method) = (&*self.source.0, &self.source.1, &self.source.2);
+        let mut hook = self.hook(output_bias, false);
         let mut translation = from_model::program(model, sources, &mut hook)?;
         let (blocks, bias_var, gamma) = (hook.blocks, hook.bias_var, hook.gamma);
         signs_of_blocks(
@@ -222,20 +227,7 @@ impl Lowered {
         lambda: &DMatrix<f64>,
     ) -> Result<Option<Translation>, Vec<Diagnostic>> {
         let (model, sources) = (&*self.source.0, &self.source.1);
-        let net = &model.networks[self.net.0];
-        let mut hook = Hook {
-            net: self.net,
-            data: net.input,
-            x: &self.x,
-            patterns: &self.patterns,
-            outputs: net.outputs(),
-            output_bias: false,
-            blocks: Vec::new(),
-            bias_var: None,
-            yhat: None,
-            gamma: 0.0,
-            dual: true,
-        };
+        let mut hook = self.hook(false, true);
         let mut translation = from_model::program(model, sources, &mut hook)?;
         let Some(y) = hook.yhat else {
             return Ok(None);

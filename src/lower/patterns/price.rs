@@ -183,25 +183,25 @@ pub fn scores(data: &PricingData, pattern: &Pattern, lambda: &[f64]) -> (f64, f6
 
 /// [`scores`] of every pattern, in order, on parallel threads.
 pub fn price_all(data: &PricingData, patterns: &[Pattern], lambda: &[f64]) -> Vec<(f64, f64)> {
-    if patterns.is_empty() {
+    par_map(patterns, |p| scores(data, p, lambda))
+}
+
+/// `f` of every item, in order, on up to one thread per core.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.is_empty() {
         return Vec::new();
     }
-    let chunk = patterns.len().div_ceil(threads(patterns.len()));
+    let chunk = items.len().div_ceil(threads(items.len()));
+    let f = &f;
     std::thread::scope(|s| {
-        let handles: Vec<_> = patterns
+        let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|p| scores(data, p, lambda))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().expect("a pricing thread panicked"))
-            .collect::<Vec<(f64, f64)>>()
+            .flat_map(|h| h.join().expect("a worker thread panicked"))
+            .collect()
     })
 }
 
@@ -425,20 +425,7 @@ pub fn facets(data: &PricingData, pattern: &Pattern) -> Vec<usize> {
 
 /// [`facets`] of every pattern, in order, on parallel threads.
 pub fn facets_all(data: &PricingData, patterns: &[&Pattern]) -> Vec<Vec<usize>> {
-    if patterns.is_empty() {
-        return Vec::new();
-    }
-    let chunk = patterns.len().div_ceil(threads(patterns.len()));
-    std::thread::scope(|s| {
-        let handles: Vec<_> = patterns
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|p| facets(data, p)).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a facet thread panicked"))
-            .collect()
-    })
+    par_map(patterns, |p| facets(data, p))
 }
 
 /// Lawson–Hanson: `Π_K(g) = g + Σ_{j∈P} μ_j a_j` with columns `a_j = ±x̂_j` (the sign of
