@@ -112,7 +112,8 @@ struct Input {
     /// Give named constant NAME another value (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     set: Vec<(String, f64)>,
-    /// Set option NAME of the model's methods, e.g. `iterations=10` (repeatable).
+    /// Set option NAME of the model's methods, e.g. `iterations=10`; for a CBF file, a solver
+    /// option: `max_iter`, `tol_gap_abs`, `tol_gap_rel`, `tol_feas` (repeatable).
     #[arg(long = "option", value_name = "NAME=VALUE", value_parser = parse_option)]
     options: Vec<(String, String)>,
 }
@@ -237,15 +238,25 @@ fn run() -> ExitCode {
             report,
             time_limit,
         } if is_cbf(&input.file) => {
-            if !(input.data.is_empty() && input.set.is_empty() && input.options.is_empty()) {
-                let d = Diagnostic::error(
-                    "E0004",
-                    "--data, --set and --option apply to models, not to a CBF file",
-                );
+            let usage = |d: Diagnostic| {
                 let _ = self::report(&SourceMap::new(), &[d]);
-                return ExitCode::from(2);
+                ExitCode::from(2)
+            };
+            if !(input.data.is_empty() && input.set.is_empty()) {
+                return usage(Diagnostic::error(
+                    "E0004",
+                    "--data and --set apply to models, not to a CBF file",
+                ));
             }
-            return solve_cbf(&input.file, report, time_limit);
+            let settings = match cnnc::solve::Settings::from_pairs(&input.options) {
+                Ok(s) => cnnc::solve::Settings { time_limit, ..s },
+                Err(e) => {
+                    return usage(Diagnostic::error("E0004", e).with_help(
+                        "e.g. `cnnc solve FILE.cbf --option tol_gap_rel=1e-10 --option max_iter=500`",
+                    ))
+                }
+            };
+            return solve_cbf(&input.file, report, &settings);
         }
         Command::Solve {
             input,
@@ -619,7 +630,7 @@ fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
 }
 
 /// `cnnc solve FILE.cbf`: its own exit codes, so it returns one.
-fn solve_cbf(path: &Path, format: Option<ReportFormat>, time_limit: Option<f64>) -> ExitCode {
+fn solve_cbf(path: &Path, format: Option<ReportFormat>, settings: &cnnc::solve::Settings) -> ExitCode {
     use cnnc::conic::cbf;
     let mut sources = SourceMap::new();
     // A failed write is reported (exit 1 for the stream, as for a bad file).
@@ -648,11 +659,7 @@ fn solve_cbf(path: &Path, format: Option<ReportFormat>, time_limit: Option<f64>)
         }
     };
     let backend = cnnc::solve::choose_backend(&problem);
-    let settings = cnnc::solve::Settings {
-        time_limit,
-        ..Default::default()
-    };
-    match cnnc::solve::solve(&problem, backend, &settings) {
+    match cnnc::solve::solve(&problem, backend, settings) {
         Ok(outcome) => {
             let shown = match format {
                 Some(ReportFormat::Json) => print(&format!(

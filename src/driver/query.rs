@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::report::{gap_note, num, ConstraintReport};
+use super::report::{constraint_reports, gap_note, num, ConstraintReport};
 use super::train::{self, TrainError, Trained};
 use crate::diag::SourceMap;
 use crate::lower::big_m::{rows, BigM};
@@ -96,15 +96,7 @@ fn answer(model: &Model, t: Trained, encoded: bool) -> Result<Answer, TrainError
     };
     let mut notes = t.notes.clone();
     notes.extend(gap_note(t.exactness, relative, t.measure.as_ref()));
-    let constraints = eval::slacks(model, &t.values)
-        .map_err(diag)?
-        .into_iter()
-        .map(|s| ConstraintReport {
-            satisfied: s.satisfied(1e-6 * (1.0 + s.slack.abs())),
-            name: s.name,
-            slack: s.slack,
-        })
-        .collect();
+    let constraints = constraint_reports(model, &t.values, t.duals()).map_err(diag)?;
     let mut variables = serde_json::Map::new();
     for (id, v) in t.values.iter() {
         let var = &model.vars[id.0];
@@ -238,10 +230,22 @@ pub fn text(a: &Answer) -> String {
         }
     }
     if !a.constraints.is_empty() {
-        let _ = writeln!(s, "constraints (slack; negative = violated)");
+        let _ = writeln!(
+            s,
+            "constraints {:>37} {:>14} {:>14}  (negative slack = violated; dual: gain per unit loosened)",
+            "value", "slack", "dual"
+        );
         for c in &a.constraints {
             let mark = if c.satisfied { "ok" } else { "VIOLATED" };
-            let _ = writeln!(s, "  {:<32} {:>14}  {mark}", c.name, num(c.slack));
+            let dual = c.dual.map_or("-".into(), num);
+            let _ = writeln!(
+                s,
+                "  {:<32} {:>14} {:>14} {:>14}  {mark}",
+                c.name,
+                num(c.value),
+                num(c.slack),
+                dual
+            );
         }
     }
     for n in &a.notes {

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::train::{Sizes, Trained};
+use crate::conic::ConicProblem;
 use crate::diag::Diagnostic;
 use crate::lower::{Exactness, Measure, PatternInfo};
 use crate::nn::metrics::{dataset_metrics, relative_difference, DatasetMetrics, Metrics};
@@ -21,15 +22,75 @@ pub const GAP_TOLERANCE: f64 = 1e-6;
 /// as with no weight decay): the solvers' default absolute gap.
 pub const GAP_ABSOLUTE: f64 = 1e-8;
 
-/// Slack of one hard constraint at the trained network.
+/// One hard constraint at the answer: its value, slack and multiplier.
 #[derive(Clone, Debug, Serialize)]
 pub struct ConstraintReport {
     /// Name (`class_error[benign]`).
     pub name: String,
+    /// The left-hand side at the worst entry.
+    pub value: f64,
     /// The smallest slack over its entries; negative when violated.
     pub slack: f64,
+    /// The solver's multiplier of the constraint (largest over its entries): what the optimum
+    /// gains per unit the constraint is loosened (an inequality's is ≥ 0) or its right-hand
+    /// side raised (an equality). `None` when no solver gave duals, or for a constraint whose
+    /// rows are not the model's comparison itself (a `sum_squares` bound, a lowered one).
+    pub dual: Option<f64>,
     /// Whether it holds (to 1e-6 relative to its scale).
     pub satisfied: bool,
+}
+
+/// Every constraint of `model` at `values`, with the multipliers `z` of the program `p` that
+/// produced them when there are some.
+pub fn constraint_reports(
+    model: &crate::model::Model,
+    values: &crate::nn::Values,
+    duals: Option<(&ConicProblem, &[f64])>,
+) -> Result<Vec<ConstraintReport>, crate::nn::EvalError> {
+    let multipliers = duals.map(|(p, z)| multipliers(p, z)).unwrap_or_default();
+    Ok(eval::slacks(model, values)?
+        .into_iter()
+        .map(|s| ConstraintReport {
+            satisfied: s.satisfied(1e-6 * (1.0 + s.slack.abs())),
+            dual: multipliers.get(s.name.as_str()).copied(),
+            value: s.value,
+            name: s.name,
+            slack: s.slack,
+        })
+        .collect())
+}
+
+/// The multiplier of every model constraint of `p` by name, from the blocks that are its
+/// comparison: `canon:le` rows `s = r − l` (their `z ≥ 0`), `canon:eq` rows `s = l − r`
+/// (their `−z`), and the bound row of `canon:norm2` (`(r, x) ∈ SOC`, its `z₀`). With the
+/// solver's optimality condition `Px + q + Aᵀz = 0`, `∂ optimum / ∂ b = −z`; these signs turn
+/// that into the gain per unit of loosening. Blocks of a lowering are not the model's.
+fn multipliers<'p>(
+    p: &'p ConicProblem,
+    z: &[f64],
+) -> std::collections::HashMap<&'p str, f64> {
+    let mut out: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    let mut row = 0;
+    for (cone, o) in p.cones.iter().zip(&p.origins) {
+        let rows = z.get(row..row + cone.dim()).unwrap_or(&[]);
+        row += cone.dim();
+        if !o.lowering.is_empty() || o.label.is_empty() {
+            continue;
+        }
+        let (sign, rows) = match o.stage {
+            "canon:le" => (1.0, rows),
+            "canon:eq" => (-1.0, rows),
+            "canon:norm2" => (1.0, rows.get(..1).unwrap_or(&[])),
+            _ => continue,
+        };
+        for &v in rows {
+            let e = out.entry(o.label.as_str()).or_insert(0.0);
+            if (sign * v).abs() > e.abs() {
+                *e = sign * v;
+            }
+        }
+    }
+    out
 }
 
 /// Everything a training run reports.
@@ -117,15 +178,7 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
         Some(d) => dataset_metrics(&t.model.datasets[d.0], |x| network.forward(x)).map_err(diag)?,
         None => None,
     };
-    let constraints = eval::slacks(&t.model, &t.values)
-        .map_err(diag)?
-        .into_iter()
-        .map(|s| ConstraintReport {
-            satisfied: s.satisfied(1e-6 * (1.0 + s.slack.abs())),
-            name: s.name,
-            slack: s.slack,
-        })
-        .collect();
+    let constraints = constraint_reports(&t.model, &t.values, t.duals()).map_err(diag)?;
     let net = &t.model.networks[t.net.0];
     Ok(Report {
         status: t

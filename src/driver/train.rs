@@ -76,6 +76,15 @@ pub struct Trained {
     /// The last solve's back end and its branch-and-bound nodes (for a MILP back end that
     /// counts them).
     pub backend: Option<(Backend, Option<u64>)>,
+    /// The last solve's multipliers `z`, one per row of `problem`, when the solver gave them.
+    pub z: Option<Vec<f64>>,
+}
+
+impl Trained {
+    /// The last program with its multipliers, when the solver gave them.
+    pub fn duals(&self) -> Option<(&ConicProblem, &[f64])> {
+        Some((self.problem.as_deref()?, self.z.as_deref()?))
+    }
 }
 
 /// One pass of a lowered method's training loop.
@@ -527,6 +536,7 @@ fn finish(
         stop_reason: Some(stop_reason),
         notes,
         backend: Some((outcome.backend, outcome.nodes)),
+        z: outcome.z,
         problem: Some(Box::new(problem)),
     }
 }
@@ -577,6 +587,7 @@ fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
         restarts: result.restarts.iter().map(|r| r.best).collect(),
         notes,
         problem: None,
+        z: None,
         backend: None,
     })
 }

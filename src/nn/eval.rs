@@ -81,6 +81,8 @@ pub struct Slack {
     pub slack: f64,
     /// The row-major index of the worst entry.
     pub worst: usize,
+    /// The constraint's left-hand side at the worst entry.
+    pub value: f64,
     /// Number of entries of the constraint.
     pub entries: usize,
 }
@@ -119,6 +121,7 @@ pub fn slack(model: &Model, c: &Constraint, values: &Values) -> Result<Slack, Ev
         }
     };
     let mut worst = (0, f64::INFINITY);
+    let values: Vec<f64> = row_major(&lhs).collect();
     for (k, s) in row_major(&entries).enumerate() {
         if s.is_nan() {
             worst = (k, f64::NAN);
@@ -132,6 +135,8 @@ pub fn slack(model: &Model, c: &Constraint, values: &Values) -> Result<Slack, Ev
         name: c.name.clone(),
         slack: worst.1,
         worst: worst.0,
+        // A scalar left-hand side against matrix sides is broadcast.
+        value: values.get(worst.0).or(values.first()).copied().unwrap_or(f64::NAN),
         entries: entries.len(),
     })
 }

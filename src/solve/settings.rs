@@ -63,6 +63,31 @@ impl Settings {
         }
         s
     }
+
+    /// The solver options of `cnnc solve FILE.cbf --option NAME=VALUE`: `max_iter` (a count),
+    /// `tol_gap_abs`, `tol_gap_rel`, `tol_feas` (positive numbers); the error says what is wrong.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Settings, String> {
+        let mut s = Settings::default();
+        for (name, text) in pairs {
+            let v: f64 = match text.trim().parse() {
+                Ok(v) if f64::is_finite(v) && v > 0.0 => v,
+                _ => return Err(format!("`{name}={text}`: expected a positive number")),
+            };
+            match name.as_str() {
+                "max_iter" if v.fract() == 0.0 && v <= f64::from(u32::MAX) => s.max_iter = v as u32,
+                "max_iter" => return Err(format!("`max_iter={text}`: expected a whole number")),
+                "tol_gap_abs" => s.tol_gap_abs = v,
+                "tol_gap_rel" => s.tol_gap_rel = v,
+                "tol_feas" => s.tol_feas = v,
+                _ => {
+                    return Err(format!(
+                        "`{name}` is not a solver option of a CBF solve; the options are max_iter, tol_gap_abs, tol_gap_rel and tol_feas (--time-limit for the time)"
+                    ))
+                }
+            }
+        }
+        Ok(s)
+    }
 }
 
 #[cfg(test)]
@@ -89,5 +114,16 @@ mod tests {
             }
         );
         assert_eq!(Settings::from_options(&[]), Settings::default());
+    }
+
+    #[test]
+    fn reads_command_line_pairs() {
+        let pair = |n: &str, v: &str| vec![(n.to_string(), v.to_string())];
+        let s = Settings::from_pairs(&pair("tol_gap_rel", "1e-10")).unwrap();
+        assert_eq!(s.tol_gap_rel, 1e-10);
+        assert_eq!(Settings::from_pairs(&pair("max_iter", "7")).unwrap().max_iter, 7);
+        for (n, v) in [("max_iter", "2.5"), ("tol_feas", "-1"), ("tol_feas", "x"), ("iters", "3")] {
+            assert!(Settings::from_pairs(&pair(n, v)).is_err(), "{n}={v}");
+        }
     }
 }
