@@ -269,9 +269,10 @@ pub fn evaluate(
     let data = &model.datasets[data_id.0];
     let columns = feature_columns(weights, &net, data, file).map_err(|d| vec![d])?;
     check_targets(weights, &net, data, file).map_err(|d| vec![d])?;
-    let mut parts = Vec::with_capacity(2);
+    let mut parts = Vec::with_capacity(3);
     for (part, x, y) in [
         ("train", &data.x, &data.y),
+        ("validation", &data.validation_x, &data.validation_y),
         ("test", &data.test_x, &data.test_y),
     ] {
         if x.nrows() > 0 {
@@ -280,16 +281,20 @@ pub fn evaluate(
         }
     }
     let diag = |e: crate::nn::EvalError| vec![e.to_diagnostic()];
-    let mut metrics = None;
-    if let Some((_, out, y)) = parts.first() {
-        if let Some(train) = crate::nn::metrics::metrics(data, out, y).map_err(diag)? {
-            let test = match parts.get(1) {
-                Some((_, out, y)) => crate::nn::metrics::metrics(data, out, y).map_err(diag)?,
-                None => None,
-            };
-            metrics = Some(DatasetMetrics { train, test });
+    let of = |name: &str| -> Result<Option<crate::nn::metrics::Metrics>, Vec<Diagnostic>> {
+        match parts.iter().find(|p| p.0 == name) {
+            Some((_, out, y)) => crate::nn::metrics::metrics(data, out, y).map_err(diag),
+            None => Ok(None),
         }
-    }
+    };
+    let metrics = match of("train")? {
+        Some(train) => Some(DatasetMetrics {
+            train,
+            validation: of("validation")?,
+            test: of("test")?,
+        }),
+        None => None,
+    };
     let mut csv = String::from("part,row");
     let k = net.outputs();
     for c in 0..k {

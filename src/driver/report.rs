@@ -418,10 +418,13 @@ fn metrics_lines(s: &mut String, part: &str, m: &Metrics) {
     }
 }
 
-/// Train and test metrics, one line each.
+/// Train, validation and test metrics, one line each.
 pub fn metrics_text(m: &DatasetMetrics) -> String {
     let mut s = String::new();
     metrics_lines(&mut s, "train", &m.train);
+    if let Some(v) = &m.validation {
+        metrics_lines(&mut s, "validation", v);
+    }
     if let Some(t) = &m.test {
         metrics_lines(&mut s, "test", t);
     }

@@ -139,6 +139,8 @@ pub struct Class {
     pub name: String,
     /// Training samples of the class (row indices into `x`).
     pub rows: Vec<usize>,
+    /// Validation samples of the class (row indices into `validation_x`).
+    pub validation_rows: Vec<usize>,
     /// Test samples of the class (row indices into `test_x`).
     pub test_rows: Vec<usize>,
     /// The sample weight of the class's rows with `weights = balanced`:
@@ -165,6 +167,12 @@ pub struct Dataset {
     /// Training targets, n×k (k = 0 without target).
     #[serde(skip)]
     pub y: DMatrix<f64>,
+    /// Validation features (0 rows without `validation`), standardized as the training rows.
+    #[serde(skip)]
+    pub validation_x: DMatrix<f64>,
+    /// Validation targets.
+    #[serde(skip)]
+    pub validation_y: DMatrix<f64>,
     /// Test features (0 rows without a split).
     #[serde(skip)]
     pub test_x: DMatrix<f64>,
@@ -181,6 +189,8 @@ pub struct Dataset {
     pub standardization: Option<Standardization>,
     /// Train fraction and seed of the split, if split.
     pub split: Option<(f64, u64)>,
+    /// The validation share of all rows (taken from the training share), if declared.
+    pub validation: Option<f64>,
     /// Declaration.
     #[serde(skip)]
     pub span: Span,

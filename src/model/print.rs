@@ -68,9 +68,14 @@ pub fn print_model(sources: &SourceMap, m: &Model) -> String {
                         .unwrap_or_default();
                     line(
                         format!(
-                            "  class {}: {} train, {} test{weight}",
+                            "  class {}: {} train, {}{} test{weight}",
                             c.name,
                             c.rows.len(),
+                            if d.validation.is_some() {
+                                format!("{} validation, ", c.validation_rows.len())
+                            } else {
+                                String::new()
+                            },
                             c.test_rows.len()
                         ),
                         None,
@@ -88,8 +93,8 @@ pub fn print_model(sources: &SourceMap, m: &Model) -> String {
             }
             None => line("  y: none".to_string(), None),
         }
-        if let Some((f, seed)) = d.split {
-            line(
+        match (d.split, d.validation) {
+            (Some((f, seed)), None) => line(
                 format!(
                     "  split: {} train / {} test (fraction {}, seed {seed})",
                     d.n(),
@@ -97,7 +102,21 @@ pub fn print_model(sources: &SourceMap, m: &Model) -> String {
                     format_number(f)
                 ),
                 None,
-            );
+            ),
+            (split, Some(v)) => line(
+                format!(
+                    "  split: {} train / {} validation / {} test (fractions {} / {} / {}, seed {})",
+                    d.n(),
+                    d.validation_x.nrows(),
+                    d.test_x.nrows(),
+                    share(split.map_or(1.0, |s| s.0) - v),
+                    share(v),
+                    share(1.0 - split.map_or(1.0, |s| s.0)),
+                    split.map_or(0, |s| s.1)
+                ),
+                None,
+            ),
+            (None, None) => {}
         }
         if d.standardization.is_some() {
             line(
@@ -294,4 +313,9 @@ pub fn expr(m: &Model, e: &Expr) -> String {
                 .join(", ")
         ),
     }
+}
+
+/// A share of the rows as written (`0.6`, not `0.6000000000000001`).
+fn share(f: f64) -> String {
+    format_number((f * 1e9).round() / 1e9)
 }

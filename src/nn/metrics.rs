@@ -69,6 +69,9 @@ pub struct Classification {
 pub struct DatasetMetrics {
     /// On the training rows.
     pub train: Metrics,
+    /// On the validation rows, if the dataset has some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Metrics>,
     /// On the test rows, if the dataset was split.
     pub test: Option<Metrics>,
 }
@@ -245,10 +248,18 @@ pub fn dataset_metrics(
     let Some(train) = metrics(data, &predict(&data.x)?, &data.y)? else {
         return Ok(None);
     };
-    let test = if data.test_x.nrows() > 0 {
-        metrics(data, &predict(&data.test_x)?, &data.test_y)?
-    } else {
-        None
+    let part = |x: &DMatrix<f64>, y: &DMatrix<f64>| -> Result<Option<Metrics>, EvalError> {
+        if x.nrows() > 0 {
+            metrics(data, &predict(x)?, y)
+        } else {
+            Ok(None)
+        }
     };
-    Ok(Some(DatasetMetrics { train, test }))
+    let validation = part(&data.validation_x, &data.validation_y)?;
+    let test = part(&data.test_x, &data.test_y)?;
+    Ok(Some(DatasetMetrics {
+        train,
+        validation,
+        test,
+    }))
 }

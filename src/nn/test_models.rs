@@ -168,12 +168,14 @@ pub fn add_data(m: &mut Model, x: DMatrix<f64>, y: DMatrix<f64>, classes: bool) 
             Class {
                 name: "neg".into(),
                 rows: negs,
+                validation_rows: Vec::new(),
                 test_rows: Vec::new(),
                 weight: None,
             },
             Class {
                 name: "pos".into(),
                 rows: pos,
+                validation_rows: Vec::new(),
                 test_rows: Vec::new(),
                 weight: None,
             },
@@ -195,12 +197,15 @@ pub fn add_data(m: &mut Model, x: DMatrix<f64>, y: DMatrix<f64>, classes: bool) 
         }),
         x,
         y,
+        validation_x: DMatrix::zeros(0, d),
+        validation_y: DMatrix::zeros(0, k),
         test_x: DMatrix::zeros(0, d),
         test_y: DMatrix::zeros(0, k),
         w: None,
         classes: class_list,
         standardization: None,
         split: None,
+        validation: None,
         span: Span::default(),
     });
     DataId(m.datasets.len() - 1)

@@ -35,10 +35,14 @@ struct CommonOptions {
     standardize: bool,
     /// Train fraction and seed.
     split: Option<(f64, u64)>,
+    /// The validation share of all rows, taken from the training share, and where it was written.
+    validation: Option<(f64, Span)>,
     /// The class coded +1, where it was written.
     positive: Option<(String, Span)>,
     /// Where `weights = balanced` was written, if it was.
     balanced: Option<Span>,
+    /// The seed of the shuffles.
+    seed: u64,
 }
 
 /// Raw columns before coding: features n×d, targets n×k as numbers or label strings.
@@ -156,6 +160,7 @@ impl<'a> Checker<'a> {
         let schema = options::csv_options();
         let mut standardize = false;
         let mut split = None;
+        let mut validation = None;
         let mut seed = 0u64;
         let mut balanced = None;
         for (name, kind, _) in &schema {
@@ -164,6 +169,7 @@ impl<'a> Checker<'a> {
             match (*name, v) {
                 ("standardize", OptionValue::Bool(b)) => standardize = b,
                 ("split", OptionValue::Number(f)) => split = Some(f),
+                ("validation", OptionValue::Number(f)) => validation = Some((f, a.span)),
                 ("seed", OptionValue::Number(s)) => seed = s as u64,
                 ("weights", OptionValue::Word(w)) if w == "balanced" => balanced = Some(a.span),
                 _ => {}
@@ -179,6 +185,8 @@ impl<'a> Checker<'a> {
         Some(CommonOptions {
             standardize,
             split: split.map(|f| (f, seed)),
+            validation,
+            seed,
             positive,
             balanced,
         })
@@ -200,6 +208,7 @@ impl<'a> Checker<'a> {
                 "label",
                 "standardize",
                 "split",
+                "validation",
                 "seed",
                 "positive",
                 "weights",
@@ -602,6 +611,7 @@ impl<'a> Checker<'a> {
                 "label",
                 "standardize",
                 "split",
+                "validation",
                 "seed",
                 "positive",
                 "weights",
@@ -724,6 +734,8 @@ impl<'a> Checker<'a> {
         let CommonOptions {
             standardize,
             split,
+            validation,
+            seed,
             mut positive,
             balanced,
         } = common;
@@ -858,31 +870,55 @@ impl<'a> Checker<'a> {
             return None;
         }
 
-        // Train/test split: stratified by class for labelled data.
-        let (train_rows, test_rows): (Vec<usize>, Vec<usize>) = match split {
-            None => ((0..n).collect(), Vec::new()),
-            Some((frac, seed)) => {
-                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-                let groups: Vec<Vec<usize>> = if class_names.is_empty() {
-                    vec![(0..n).collect()]
-                } else {
-                    by_class(&mut (0..n).map(|i| (i, i)))
-                };
-                let (mut tr, mut te) = (Vec::new(), Vec::new());
-                for mut g in groups {
-                    g.shuffle(&mut rng);
-                    let k = ((g.len() as f64) * frac).round() as usize;
-                    let k = k.clamp(usize::from(!g.is_empty()), g.len());
-                    tr.extend_from_slice(&g[..k]);
-                    te.extend_from_slice(&g[k..]);
-                }
-                tr.sort_unstable();
-                te.sort_unstable();
-                (tr, te)
+        // Train/test split, stratified by class for labelled data; the validation rows are the
+        // last of each class's shuffled training share, so the test rows do not depend on them.
+        if let Some((v, span)) = validation {
+            let train = split.map_or(1.0, |(f, _)| f);
+            if v >= train {
+                let d = Diagnostic::error(
+                    "E1013",
+                    format!(
+                        "the validation share {} leaves no training rows of `{}`",
+                        crate::syntax::print::format_number(v),
+                        name.name
+                    ),
+                )
+                .with_primary(span, format!("out of a training share of {}", crate::syntax::print::format_number(train)))
+                .with_help("`validation` is a share of all rows, taken from the training share: keep it below `split` (e.g. `split = 0.8, validation = 0.2` for 60 / 20 / 20)");
+                self.error(d);
+                return None;
             }
+        }
+        let (train_rows, val_rows, test_rows) = if split.is_none() && validation.is_none() {
+            ((0..n).collect(), Vec::new(), Vec::new())
+        } else {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let groups: Vec<Vec<usize>> = if class_names.is_empty() {
+                vec![(0..n).collect()]
+            } else {
+                by_class(&mut (0..n).map(|i| (i, i)))
+            };
+            let (mut tr, mut va, mut te) = (Vec::new(), Vec::new(), Vec::new());
+            for mut g in groups {
+                g.shuffle(&mut rng);
+                let len = g.len() as f64;
+                let keep = usize::from(!g.is_empty());
+                let k = split.map_or(g.len(), |(f, _)| (len * f).round() as usize);
+                let k = k.clamp(keep, g.len());
+                let v = validation.map_or(0, |(f, _)| (len * f).round() as usize);
+                let v = v.min(k - keep);
+                tr.extend_from_slice(&g[..k - v]);
+                va.extend_from_slice(&g[k - v..k]);
+                te.extend_from_slice(&g[k..]);
+            }
+            tr.sort_unstable();
+            va.sort_unstable();
+            te.sort_unstable();
+            (tr, va, te)
         };
         let xmat = |rows: &[usize]| DMatrix::from_fn(rows.len(), d, |i, j| table.x[rows[i]][j]);
         let mut x = xmat(&train_rows);
+        let mut val_x = xmat(&val_rows);
         let mut test_x = xmat(&test_rows);
         let ymat = |rows: &[usize]| {
             DMatrix::from_fn(rows.len(), k, |i, j| match mode {
@@ -899,8 +935,10 @@ impl<'a> Checker<'a> {
             })
         };
         let y = ymat(&train_rows);
+        let val_y = ymat(&val_rows);
         let test_y = ymat(&test_rows);
         let train_groups = by_class(&mut train_rows.iter().copied().enumerate());
+        let mut val_groups = by_class(&mut val_rows.iter().copied().enumerate()).into_iter();
         let test_groups = by_class(&mut test_rows.iter().copied().enumerate());
         let mut classes: Vec<model::Class> = class_names
             .iter()
@@ -908,6 +946,7 @@ impl<'a> Checker<'a> {
             .map(|(name, (rows, test_rows))| model::Class {
                 name: name.clone(),
                 rows,
+                validation_rows: val_groups.next().unwrap_or_default(),
                 test_rows,
                 weight: None,
             })
@@ -939,6 +978,7 @@ impl<'a> Checker<'a> {
             }
             let s = model::Standardization { mean, std };
             apply_standardization(&mut x, &s);
+            apply_standardization(&mut val_x, &s);
             apply_standardization(&mut test_x, &s);
             s
         });
@@ -960,12 +1000,15 @@ impl<'a> Checker<'a> {
             }),
             x,
             y,
+            validation_x: val_x,
+            validation_y: val_y,
             test_x,
             test_y,
             w,
             classes,
             standardization,
             split,
+            validation: validation.map(|(f, _)| f),
             span: item_span,
         })
     }

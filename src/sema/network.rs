@@ -64,7 +64,7 @@ impl<'a> Checker<'a> {
         let net_id = NetId(self.model.networks.len());
         let inputs = self.model.datasets[data.0].d();
         let ds = &self.model.datasets[data.0];
-        let samples = (ds.x.nrows() + ds.test_x.nrows()) as u64;
+        let samples = (ds.x.nrows() + ds.validation_x.nrows() + ds.test_x.nrows()) as u64;
         let mut width = inputs;
         let mut out = Vec::new();
         for (i, layer) in layers.iter().enumerate() {

@@ -218,6 +218,7 @@ pub fn csv_options() -> Vec<Spec> {
     vec![
         ("standardize", Kind::Bool, boolean(false)),
         ("split", Kind::Fraction, None),
+        ("validation", Kind::Fraction, None),
         ("seed", Kind::Count, num(0.0)),
         ("weights", Kind::Word(&["none", "balanced"]), word("none")),
     ]
