@@ -47,6 +47,28 @@ enum Command {
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
     },
+    /// Train once per value of a named constant and choose the value by the validation rows.
+    ///
+    /// Needs data with validation rows (`validation = 0.2` on the data declaration). Prints one
+    /// row per value (objective, train / validation / test metric, neurons, seconds) and marks
+    /// the best validation metric: MSE for numeric targets, balanced error for classes.
+    Tune {
+        #[command(flatten)]
+        input: Input,
+        /// The constant and its values: `beta=0.01,0.1,1` or `beta=0.001..10:5` (5 values
+        /// evenly spaced on a log scale).
+        #[arg(long, value_name = "NAME=VALUES", value_parser = cnnc::driver::tune::parse_over)]
+        over: (String, Vec<f64>),
+        /// The method to use (default: the first one the model declares).
+        #[arg(long)]
+        method: Option<String>,
+        /// Write the best value's trained weights here (JSON).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Print every run's report and the choice as one JSON object instead of the table.
+        #[arg(long, value_enum)]
+        report: Option<ReportFormat>,
+    },
     /// Apply trained weights to the model's data: predictions (CSV) and metrics.
     Eval {
         #[command(flatten)]
@@ -233,6 +255,13 @@ fn run() -> ExitCode {
         Command::Check { input } => check(&input),
         Command::Eval { input, weights, .. } => eval(&input, &weights, out),
         Command::Compare { input, methods } => compare(&input, &methods),
+        Command::Tune {
+            input,
+            over,
+            method,
+            report,
+            ..
+        } => tune(&input, &over, method.as_deref(), out, report),
         Command::Solve {
             input,
             report,
@@ -250,11 +279,9 @@ fn run() -> ExitCode {
             }
             let settings = match cnnc::solve::Settings::from_pairs(&input.options) {
                 Ok(s) => cnnc::solve::Settings { time_limit, ..s },
-                Err(e) => {
-                    return usage(Diagnostic::error("E0004", e).with_help(
-                        "e.g. `cnnc solve FILE.cbf --option tol_gap_rel=1e-10 --option max_iter=500`",
-                    ))
-                }
+                Err(e) => return usage(Diagnostic::error("E0004", e).with_help(
+                    "e.g. `cnnc solve FILE.cbf --option tol_gap_rel=1e-10 --option max_iter=500`",
+                )),
             };
             return solve_cbf(&input.file, report, &settings);
         }
@@ -321,7 +348,9 @@ fn clap_exit(e: &clap::Error) -> ExitCode {
 /// temporary file of a write in progress.
 fn precheck(command: &Command) -> Result<Option<Output>, Diagnostic> {
     let (path, code, noun) = match command {
-        Command::Train { output, .. } => (output, "E0801", "weights file"),
+        Command::Train { output, .. } | Command::Tune { output, .. } => {
+            (output, "E0801", "weights file")
+        }
         Command::Eval { output, .. } | Command::Compile { output, .. } => {
             (output, "E0002", "output file")
         }
@@ -629,8 +658,137 @@ fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
     }
 }
 
+/// `cnnc tune`: one training run per value; the table (or JSON), the best value's weights.
+fn tune(
+    input: &Input,
+    (name, values): &(String, Vec<f64>),
+    method: Option<&str>,
+    output: Option<&Output>,
+    format: Option<ReportFormat>,
+) -> Result<(), Failed> {
+    use cnnc::driver::{self, tune};
+    let mut runs: Vec<tune::Run> = Vec::with_capacity(values.len());
+    let mut best_weights = None;
+    let mut best_score = f64::INFINITY;
+    for &value in values {
+        let mut at = Input {
+            file: input.file.clone(),
+            data: input.data.clone(),
+            set: input.set.clone(),
+            options: input.options.clone(),
+        };
+        at.set.retain(|(n, _)| n != name);
+        at.set.push((name.clone(), value));
+        let (sources, _, model) = frontend(&at)?;
+        if runs.is_empty() {
+            let held = model
+                .networks
+                .iter()
+                .filter_map(|n| n.input)
+                .any(|d| model.datasets[d.0].validation_x.nrows() > 0);
+            if !held {
+                let d = Diagnostic::error(
+                    "E1112",
+                    "nothing to choose by: the network's data have no validation rows",
+                )
+                .with_help("add `validation = 0.2` (a share of all rows) to the data declaration; docs/LANGUAGE.md, \"Validation rows\"");
+                return Err(Failed(sources, vec![d]));
+            }
+        }
+        let m = match driver::pick_method(&model, method) {
+            Ok(m) => m,
+            Err(d) => return Err(Failed(sources, d)),
+        };
+        let status = |s: &str| tune::Run {
+            value,
+            status: s.to_string(),
+            score: None,
+            report: None,
+        };
+        let run = match driver::train(&model, &sources, m) {
+            Ok(t) => match driver::report(&t) {
+                Ok(r) => {
+                    let score = tune::score(&r);
+                    if let Some(s) = score.filter(|&s| s < best_score) {
+                        best_score = s;
+                        best_weights = Some(
+                            cnnc::nn::weights::WeightsFile::from_network(
+                                &t.model,
+                                t.net,
+                                &t.values,
+                                Some(&r.method),
+                            )
+                            .map_err(|e| Failed(SourceMap::new(), vec![e.to_diagnostic()]))?,
+                        );
+                    }
+                    tune::Run {
+                        value,
+                        status: r.status.clone(),
+                        score,
+                        report: Some(r),
+                    }
+                }
+                Err(d) => return Err(Failed(sources, d)),
+            },
+            Err(driver::TrainError::Invalid(d)) => return Err(Failed(sources, d)),
+            Err(driver::TrainError::NotSolved(o, _)) => {
+                status(&o.status.as_str().replace(' ', "_"))
+            }
+        };
+        runs.push(run);
+    }
+    let best = tune::best(&runs);
+    let criterion = runs
+        .iter()
+        .find_map(|r| r.report.as_ref()?.metrics.as_ref().map(tune::criterion))
+        .unwrap_or("validation MSE");
+    let written = match (output, &best_weights) {
+        (Some(out), Some(w)) => {
+            if let Err(d) = cnnc::nn::weights::write_to(out, w) {
+                return Err(Failed(SourceMap::new(), vec![d]));
+            }
+            Some(out.path().display().to_string())
+        }
+        _ => None,
+    };
+    match format {
+        Some(ReportFormat::Json) => print(&to_json(&serde_json::json!({
+            "constant": name,
+            "criterion": criterion,
+            "best": best.map(|i| serde_json::json!({"index": i, "value": runs[i].value, "score": runs[i].score})),
+            "weights": written,
+            "runs": runs,
+        })))?,
+        None => {
+            print(&tune::table(name, &runs, best))?;
+            let line = match best {
+                Some(i) => format!(
+                    "best       {name} = {} by the {criterion} ({})\n",
+                    cnnc::syntax::print::format_number(runs[i].value),
+                    runs[i].score.map_or("-".into(), |s| format!("{s:.6}"))
+                ),
+                None => "best       none: no run produced a network\n".to_string(),
+            };
+            print(&line)?;
+            if let Some(path) = &written {
+                print(&format!("weights    of the best written to {path}\n"))?;
+            }
+        }
+    }
+    if best.is_none() {
+        let d = Diagnostic::error("E1113", format!("no value of `{name}` produced a network"))
+            .with_help("see each run's status above; `cnnc train --set NAME=VALUE` shows one run's diagnostics");
+        return Err(Failed(SourceMap::new(), vec![d]));
+    }
+    Ok(())
+}
+
 /// `cnnc solve FILE.cbf`: its own exit codes, so it returns one.
-fn solve_cbf(path: &Path, format: Option<ReportFormat>, settings: &cnnc::solve::Settings) -> ExitCode {
+fn solve_cbf(
+    path: &Path,
+    format: Option<ReportFormat>,
+    settings: &cnnc::solve::Settings,
+) -> ExitCode {
     use cnnc::conic::cbf;
     let mut sources = SourceMap::new();
     // A failed write is reported (exit 1 for the stream, as for a bad file).

@@ -47,17 +47,29 @@ fn every_constraint_has_its_value_slack_and_multiplier() {
         assert_eq!(c["name"], name);
         for (key, want) in [("value", value), ("slack", slack), ("dual", dual)] {
             let x = common::num(c, key);
-            assert!((x - want).abs() < 1e-6, "{name}.{key} = {x}, expected {want}");
+            assert!(
+                (x - want).abs() < 1e-6,
+                "{name}.{key} = {x}, expected {want}"
+            );
         }
         assert_eq!(c["satisfied"], true);
     }
     // The text report shows the same columns.
     let text = String::from_utf8(common::cnnc_ok(dir.path(), &["solve", "m.cnn"])).unwrap();
-    let cap = text.lines().find(|l| l.trim_start().starts_with("cap ")).expect(&text);
+    let cap = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("cap "))
+        .expect(&text);
     let cols: Vec<&str> = cap.split_whitespace().collect();
     assert_eq!(cols[0], "cap");
-    assert!((cols[1].parse::<f64>().unwrap() - 3.0).abs() < 1e-6, "{cap}");
-    assert!((cols[3].parse::<f64>().unwrap() + 2.0).abs() < 1e-6, "{cap}");
+    assert!(
+        (cols[1].parse::<f64>().unwrap() - 3.0).abs() < 1e-6,
+        "{cap}"
+    );
+    assert!(
+        (cols[3].parse::<f64>().unwrap() + 2.0).abs() < 1e-6,
+        "{cap}"
+    );
     assert_eq!(cols[4], "ok");
 }
 
@@ -68,13 +80,19 @@ fn a_maximization_s_multipliers_are_gains_too() {
     let dir = tempfile::tempdir().unwrap();
     let ball = "var z[2]\nmaximize sum(z)\nconstraint ball: norm2(z) <= 2\n";
     let v = solve_json(dir.path(), "b.cnn", ball, &[]);
-    assert!((common::num(&v, "objective") - 8f64.sqrt()).abs() < 1e-7, "{v}");
+    assert!(
+        (common::num(&v, "objective") - 8f64.sqrt()).abs() < 1e-7,
+        "{v}"
+    );
     let c = &v["constraints"][0];
     assert!((common::num(c, "dual") - 2f64.sqrt()).abs() < 1e-6, "{c}");
     assert!((common::num(c, "value") - 2.0).abs() < 1e-6, "{c}");
     let top = "var x\nmaximize x\nconstraint top: x <= 2\n";
     let v = solve_json(dir.path(), "t.cnn", top, &[]);
-    assert!((common::num(&v["constraints"][0], "dual") - 1.0).abs() < 1e-7, "{v}");
+    assert!(
+        (common::num(&v["constraints"][0], "dual") - 1.0).abs() < 1e-7,
+        "{v}"
+    );
 }
 
 #[test]
@@ -91,8 +109,18 @@ fn a_cbf_solve_takes_the_solver_s_tolerances_and_refuses_unknown_options() {
     let json = |o: &std::process::Output| -> serde_json::Value {
         serde_json::from_slice(&o.stdout).expect("json")
     };
-    let loose = solve(&["--option", "tol_gap_rel=1e-3", "--option", "tol_gap_abs=1e-3"]);
-    let tight = solve(&["--option", "tol_gap_rel=1e-12", "--option", "tol_feas=1e-12"]);
+    let loose = solve(&[
+        "--option",
+        "tol_gap_rel=1e-3",
+        "--option",
+        "tol_gap_abs=1e-3",
+    ]);
+    let tight = solve(&[
+        "--option",
+        "tol_gap_rel=1e-12",
+        "--option",
+        "tol_feas=1e-12",
+    ]);
     assert_eq!(loose.status.code(), Some(0), "{}", common::stderr(&loose));
     assert_eq!(tight.status.code(), Some(0), "{}", common::stderr(&tight));
     let err = |o: &std::process::Output| (common::num(&json(o), "objective") - 5.5).abs();
@@ -105,6 +133,10 @@ fn a_cbf_solve_takes_the_solver_s_tolerances_and_refuses_unknown_options() {
     for bad in ["iterations=3", "max_iter=2.5", "tol_feas=-1"] {
         let out = solve(&["--option", bad]);
         assert_eq!(out.status.code(), Some(2), "{bad}");
-        assert!(common::stderr(&out).contains("E0004"), "{bad}: {}", common::stderr(&out));
+        assert!(
+            common::stderr(&out).contains("E0004"),
+            "{bad}: {}",
+            common::stderr(&out)
+        );
     }
 }

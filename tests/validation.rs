@@ -27,8 +27,14 @@ fn shares_are_of_all_rows_and_leave_the_test_rows_alone() {
     let held = model(dir.path(), &format!("{csv}, validation = 0.2)"));
     let (a, b) = (&plain.datasets[0], &held.datasets[0]);
     // 442 rows: round(0.8 · 442) = 354 train+validation, 88 test; round(0.2 · 442) = 88.
-    assert_eq!((a.x.nrows(), a.validation_x.nrows(), a.test_x.nrows()), (354, 0, 88));
-    assert_eq!((b.x.nrows(), b.validation_x.nrows(), b.test_x.nrows()), (266, 88, 88));
+    assert_eq!(
+        (a.x.nrows(), a.validation_x.nrows(), a.test_x.nrows()),
+        (354, 0, 88)
+    );
+    assert_eq!(
+        (b.x.nrows(), b.validation_x.nrows(), b.test_x.nrows()),
+        (266, 88, 88)
+    );
     assert_eq!(a.test_x, b.test_x);
     assert_eq!(a.test_y, b.test_y);
     // Training and validation rows together are the plain training rows.
@@ -36,7 +42,9 @@ fn shares_are_of_all_rows_and_leave_the_test_rows_alone() {
         .map(|i| b.x.row(i).iter().copied().collect())
         .chain((0..88).map(|i| b.validation_x.row(i).iter().copied().collect()))
         .collect();
-    let mut want: Vec<Vec<f64>> = (0..354).map(|i| a.x.row(i).iter().copied().collect()).collect();
+    let mut want: Vec<Vec<f64>> = (0..354)
+        .map(|i| a.x.row(i).iter().copied().collect())
+        .collect();
     rows.sort_by(|p, q| p.partial_cmp(q).unwrap());
     want.sort_by(|p, q| p.partial_cmp(q).unwrap());
     assert_eq!(rows, want);
@@ -46,7 +54,10 @@ fn shares_are_of_all_rows_and_leave_the_test_rows_alone() {
         r#"csv("DATA/diabetes.csv", target = progression, validation = 0.25)"#,
     );
     let c = &c.datasets[0];
-    assert_eq!((c.x.nrows(), c.validation_x.nrows(), c.test_x.nrows()), (331, 111, 0));
+    assert_eq!(
+        (c.x.nrows(), c.validation_x.nrows(), c.test_x.nrows()),
+        (331, 111, 0)
+    );
 }
 
 #[test]
@@ -73,7 +84,10 @@ fn labelled_rows_are_held_out_per_class_and_standardized_by_the_training_rows() 
         assert!(mean.abs() < 1e-12, "column {j}: {mean}");
     }
     let val_mean = d.validation_x.column(0).mean();
-    assert!(val_mean.abs() > 1e-6, "validation rows have their own mean: {val_mean}");
+    assert!(
+        val_mean.abs() > 1e-6,
+        "validation rows have their own mean: {val_mean}"
+    );
 }
 
 #[test]
@@ -105,7 +119,11 @@ method patterns(enumeration = sampled, count = 20, seed = 0)
     assert_eq!(v["n"], 88, "{}", r["metrics"]);
     assert_eq!(r["metrics"]["train"]["n"], 266);
     // `cnnc eval` predicts the validation rows: their MSE is the report's.
-    let csv = String::from_utf8(common::cnnc_ok(d, &["eval", "m.cnn", "--weights", "w.json"])).unwrap();
+    let csv = String::from_utf8(common::cnnc_ok(
+        d,
+        &["eval", "m.cnn", "--weights", "w.json"],
+    ))
+    .unwrap();
     let errs: Vec<f64> = csv
         .lines()
         .filter(|l| l.starts_with("validation,"))

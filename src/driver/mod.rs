@@ -7,6 +7,7 @@ pub mod query;
 pub mod report;
 pub mod stages;
 pub mod train;
+pub mod tune;
 
 pub use report::{report, text, Report};
 pub use train::{pick_method, train, Exactness, TrainError, Trained};

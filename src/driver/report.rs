@@ -65,10 +65,7 @@ pub fn constraint_reports(
 /// (their `−z`), and the bound row of `canon:norm2` (`(r, x) ∈ SOC`, its `z₀`). With the
 /// solver's optimality condition `Px + q + Aᵀz = 0`, `∂ optimum / ∂ b = −z`; these signs turn
 /// that into the gain per unit of loosening. Blocks of a lowering are not the model's.
-fn multipliers<'p>(
-    p: &'p ConicProblem,
-    z: &[f64],
-) -> std::collections::HashMap<&'p str, f64> {
+fn multipliers<'p>(p: &'p ConicProblem, z: &[f64]) -> std::collections::HashMap<&'p str, f64> {
     let mut out: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
     let mut row = 0;
     for (cone, o) in p.cones.iter().zip(&p.origins) {

@@ -136,7 +136,11 @@ pub fn slack(model: &Model, c: &Constraint, values: &Values) -> Result<Slack, Ev
         slack: worst.1,
         worst: worst.0,
         // A scalar left-hand side against matrix sides is broadcast.
-        value: values.get(worst.0).or(values.first()).copied().unwrap_or(f64::NAN),
+        value: values
+            .get(worst.0)
+            .or(values.first())
+            .copied()
+            .unwrap_or(f64::NAN),
         entries: entries.len(),
     })
 }

@@ -121,8 +121,18 @@ mod tests {
         let pair = |n: &str, v: &str| vec![(n.to_string(), v.to_string())];
         let s = Settings::from_pairs(&pair("tol_gap_rel", "1e-10")).unwrap();
         assert_eq!(s.tol_gap_rel, 1e-10);
-        assert_eq!(Settings::from_pairs(&pair("max_iter", "7")).unwrap().max_iter, 7);
-        for (n, v) in [("max_iter", "2.5"), ("tol_feas", "-1"), ("tol_feas", "x"), ("iters", "3")] {
+        assert_eq!(
+            Settings::from_pairs(&pair("max_iter", "7"))
+                .unwrap()
+                .max_iter,
+            7
+        );
+        for (n, v) in [
+            ("max_iter", "2.5"),
+            ("tol_feas", "-1"),
+            ("tol_feas", "x"),
+            ("iters", "3"),
+        ] {
             assert!(Settings::from_pairs(&pair(n, v)).is_err(), "{n}={v}");
         }
     }
