@@ -31,6 +31,7 @@ pub fn lowering(
         MethodKind::RankLifting => Some(Box::new(RankLifting::lower(model, sources, method)?)),
         MethodKind::ConvexNn => Some(Box::new(ConvexNn::lower(model, sources, method)?)),
         MethodKind::BigM => Some(Box::new(BigM::lower(model, sources, method)?)),
+        MethodKind::Direct => Some(Box::new(Direct::lower(model, sources, method)?)),
         _ => None,
     })
 }

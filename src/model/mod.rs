@@ -625,6 +625,8 @@ pub enum MethodKind {
     BigM,
     /// Gradient baseline (Adam).
     Adam,
+    /// The model as written: no network, or a linear one (`src/lower/direct.rs`).
+    Direct,
 }
 
 /// A method or solver option value.

@@ -98,12 +98,13 @@ pub fn parse_text(kind: Kind, text: &str) -> Result<OptionValue, String> {
 }
 
 /// The methods by name.
-pub const METHODS: [(&str, MethodKind); 5] = [
+pub const METHODS: [(&str, MethodKind); 6] = [
     ("patterns", MethodKind::Patterns),
     ("rank_lifting", MethodKind::RankLifting),
     ("convex_nn", MethodKind::ConvexNn),
     ("big_m", MethodKind::BigM),
     ("adam", MethodKind::Adam),
+    ("direct", MethodKind::Direct),
 ];
 
 /// The name of a method kind.
@@ -180,6 +181,7 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
             ("restarts", Kind::Count, num(10.0)),
             ("seed", Kind::Count, num(0.0)),
         ],
+        MethodKind::Direct => Vec::new(),
     }
 }
 
