@@ -62,10 +62,7 @@ fn main() {
         .collect();
     let cases = [
         ("2d", two_d(dir.path())),
-        (
-            "diabetes",
-            format!("{root}/examples/diabetes_regression.cnn"),
-        ),
+        ("diabetes", format!("{root}/benches/diabetes_beta1.cnn")),
     ];
     println!("| case | solve | seconds | objective | relative gap | hidden width | passes |");
     println!("|---|---|---|---|---|---|---|");

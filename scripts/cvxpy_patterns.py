@@ -9,7 +9,7 @@ side by side with the relative difference of the optima.
 
     pip install cvxpy clarabel numpy
     cargo build --release
-    python3 scripts/cvxpy_patterns.py examples/diabetes_regression.cnn [--cnnc target/release/cnnc]
+    python3 scripts/cvxpy_patterns.py benches/diabetes_beta1.cnn [--cnnc target/release/cnnc]
 """
 import argparse
 import json

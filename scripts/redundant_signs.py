@@ -10,7 +10,7 @@ Clarabel with only the irredundant rows: it is the same program, so the optimum 
 
     pip install cvxpy clarabel numpy scipy
     cargo build --release
-    python3 scripts/redundant_signs.py examples/diabetes_regression.cnn [--patterns 50]
+    python3 scripts/redundant_signs.py benches/diabetes_beta1.cnn [--patterns 50]
 """
 import argparse
 import json

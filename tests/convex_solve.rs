@@ -140,3 +140,27 @@ fn a_cbf_solve_takes_the_solver_s_tolerances_and_refuses_unknown_options() {
         );
     }
 }
+
+/// The lines of the first plain code block after `marker` (in a `sh` block) in docs/WORKFLOW.md.
+fn workflow_block(marker: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(common::root().join("docs/WORKFLOW.md")).unwrap();
+    let rest = &text[text.find(marker).expect("marker in docs/WORKFLOW.md") + marker.len()..];
+    let rest = &rest[rest.find("```").expect("the sh block's end") + 3..];
+    let start = rest.find("```\n").expect("a block") + 4;
+    let end = start + rest[start..].find("```").expect("its end");
+    rest[start..end].lines().map(str::to_string).collect()
+}
+
+#[test]
+fn the_workflow_doc_s_solve_excerpt_is_the_output() {
+    let out = common::cnnc_ok(&common::root(), &["solve", "examples/l1_regression.cnn"]);
+    let got = String::from_utf8(out).unwrap();
+    let want = workflow_block("```sh\ncnnc solve examples/l1_regression.cnn");
+    assert_eq!(want.len(), 9);
+    for (w, g) in want.iter().zip(got.lines()) {
+        // Times vary.
+        if !w.starts_with("time") {
+            assert_eq!(w, g, "\n--- output:\n{got}");
+        }
+    }
+}
