@@ -33,6 +33,7 @@ pub mod conic;
 pub mod convex;
 pub mod diag;
 pub mod driver;
+pub mod figures;
 pub mod lower;
 pub mod model;
 pub mod nn;

@@ -42,8 +42,9 @@ enum Command {
         /// Print the report as one JSON object instead of text.
         #[arg(long, value_enum)]
         report: Option<ReportFormat>,
-        /// Draw the violations per iteration of a sequential method (rank lifting) on a log
-        /// scale, as SVG, into this file.
+        /// Draw an SVG figure into this file: the measures per iteration of a sequential
+        /// method on a log scale; else the network on its data (the fitted function for one
+        /// input, decision regions for two inputs and classes, else predicted against true).
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
     },
@@ -68,6 +69,9 @@ enum Command {
         /// Print every run's report and the choice as one JSON object instead of the table.
         #[arg(long, value_enum)]
         report: Option<ReportFormat>,
+        /// Draw the train, validation and test metric against the value (SVG).
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
     },
     /// Apply trained weights to the model's data: predictions (CSV) and metrics.
     Eval {
@@ -79,6 +83,9 @@ enum Command {
         /// Write the predictions here instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Draw the network on its data (SVG), as `train --plot` does for one pass.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
     },
     /// Train with several methods and print them side by side.
     Compare {
@@ -88,6 +95,9 @@ enum Command {
         /// (default: the methods the model declares, then adam).
         #[arg(long, value_delimiter = ',')]
         methods: Vec<String>,
+        /// Draw every method's objective against its seconds, on log scales (SVG).
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
     },
     /// Solve a model that trains nothing (a query on loaded networks, a convex model), or a
     /// conic problem in the Conic Benchmark Format (a `.cbf` file).
@@ -253,15 +263,34 @@ fn run() -> ExitCode {
     let out = out.as_ref();
     let result = match cli.command {
         Command::Check { input } => check(&input),
-        Command::Eval { input, weights, .. } => eval(&input, &weights, out),
-        Command::Compare { input, methods } => compare(&input, &methods),
+        Command::Eval {
+            input,
+            weights,
+            plot,
+            ..
+        } => match checked_plot(plot.as_deref()) {
+            Ok(plot) => eval(&input, &weights, out, plot.as_ref()),
+            Err(code) => return code,
+        },
+        Command::Compare {
+            input,
+            methods,
+            plot,
+        } => match checked_plot(plot.as_deref()) {
+            Ok(plot) => compare(&input, &methods, plot.as_ref()),
+            Err(code) => return code,
+        },
         Command::Tune {
             input,
             over,
             method,
             report,
+            plot,
             ..
-        } => tune(&input, &over, method.as_deref(), out, report),
+        } => match checked_plot(plot.as_deref()) {
+            Ok(plot) => tune(&input, &over, method.as_deref(), out, report, plot.as_ref()),
+            Err(code) => return code,
+        },
         Command::Solve {
             input,
             report,
@@ -296,12 +325,9 @@ fn run() -> ExitCode {
             report,
             plot,
             ..
-        } => match plot.as_deref().map(Output::check).transpose() {
+        } => match checked_plot(plot.as_deref()) {
             Ok(plot) => train(&input, method.as_deref(), out, report, plot.as_ref()),
-            Err(e) => {
-                let _ = self::report(&SourceMap::new(), &[e.to_diagnostic("E0002", "plot file")]);
-                return ExitCode::from(2);
-            }
+            Err(code) => return code,
         },
         Command::Compile {
             input,
@@ -318,6 +344,24 @@ fn run() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// A `--plot` target, checked before any work as `-o` is (exit 2 when it cannot be written).
+fn checked_plot(plot: Option<&Path>) -> Result<Option<Output>, ExitCode> {
+    plot.map(Output::check).transpose().map_err(|e| {
+        let _ = report(&SourceMap::new(), &[e.to_diagnostic("E0002", "plot file")]);
+        ExitCode::from(2)
+    })
+}
+
+/// Writes a drawn figure to its `--plot` target.
+fn write_figure(out: &Output, svg: &str) -> Result<(), Failed> {
+    out.write(svg.as_bytes()).map_err(|e| {
+        Failed(
+            SourceMap::new(),
+            vec![e.to_diagnostic("E0002", "plot file")],
+        )
+    })
 }
 
 /// clap's help, version and usage errors, written like every other output.
@@ -511,7 +555,18 @@ fn train(
         Err(d) => return Err(fail(sources, d)),
     };
     if let Some(plot) = plot {
-        write_plot(plot, &input.file, &report)?;
+        let sequential = report
+            .stop_reason
+            .as_deref()
+            .is_some_and(|s| s != "single pass")
+            && report.iterations.len() > 1;
+        if sequential {
+            write_plot(plot, &input.file, &report)?;
+        } else {
+            let svg = network_figure(&trained, &input.file, &report.method)
+                .map_err(|d| Failed(SourceMap::new(), vec![d]))?;
+            write_figure(plot, &svg)?;
+        }
     }
     if let Some(out) = output {
         let weights = cnnc::nn::weights::WeightsFile::from_network(
@@ -535,6 +590,32 @@ fn train(
             }
         }
     }
+}
+
+/// The figure of a trained network on its data.
+fn network_figure(
+    t: &cnnc::driver::Trained,
+    model: &Path,
+    method: &str,
+) -> Result<String, Diagnostic> {
+    use cnnc::driver::figures;
+    let net = cnnc::nn::network::DenseNet::from_model(&t.model, t.net, &t.values)
+        .map_err(|e| e.to_diagnostic())?;
+    let Some(data) = t.model.networks[t.net.0].input else {
+        return Err(Diagnostic::error(
+            "E1110",
+            "nothing to plot: the network has no data",
+        ));
+    };
+    let forward = |x: &nalgebra::DMatrix<f64>| {
+        let trace = net.forward_trace(x).map_err(|e| e.to_diagnostic())?;
+        Ok((
+            trace.output.clone(),
+            figures::first_pre_activations(&net, &trace),
+        ))
+    };
+    let title = format!("{method} on {}", model.display());
+    figures::network(&title, &t.model.datasets[data.0], &forward)
 }
 
 /// `--plot`: the violations per iteration (and the fit) on a log scale.
@@ -591,16 +672,27 @@ fn write_plot(out: &Output, model: &Path, r: &cnnc::driver::report::Report) -> R
         .map_err(|e| failed(e.to_diagnostic("E0002", "plot file")))
 }
 
-fn eval(input: &Input, weights: &Path, output: Option<&Output>) -> Result<(), Failed> {
+fn eval(
+    input: &Input,
+    weights: &Path,
+    output: Option<&Output>,
+    plot: Option<&Output>,
+) -> Result<(), Failed> {
     let (mut sources, _, model) = frontend(input)?;
     let file = match cnnc::nn::read_weights(weights, &mut sources) {
         Ok(f) => f,
         Err(d) => return Err(Failed(sources, vec![d])),
     };
-    let ev = match cnnc::driver::eval::evaluate(&model, &file, &weights.display().to_string()) {
+    let title = format!("{} on {}", weights.display(), input.file.display());
+    let title = plot.map(|_| title.as_str());
+    let name = weights.display().to_string();
+    let ev = match cnnc::driver::eval::evaluate_and_plot(&model, &file, &name, title) {
         Ok(e) => e,
         Err(d) => return Err(Failed(sources, d)),
     };
+    if let (Some(plot), Some(svg)) = (plot, &ev.figure) {
+        write_figure(plot, svg)?;
+    }
     write_output(output, &ev.csv)?;
     match &ev.metrics {
         Some(m) => eprint(&cnnc::driver::report::metrics_text(m)),
@@ -608,7 +700,7 @@ fn eval(input: &Input, weights: &Path, output: Option<&Output>) -> Result<(), Fa
     }
 }
 
-fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
+fn compare(input: &Input, methods: &[String], plot: Option<&Output>) -> Result<(), Failed> {
     use cnnc::driver;
     let (sources, _, model) = frontend(input)?;
     let methods = if methods.is_empty() {
@@ -651,6 +743,13 @@ fn compare(input: &Input, methods: &[String]) -> Result<(), Failed> {
         rows.push(row);
     }
     print(&driver::report::table(&rows))?;
+    if let Some(plot) = plot {
+        let title = format!("methods on {}", input.file.display());
+        match driver::figures::compare(&title, &rows) {
+            Ok(svg) => write_figure(plot, &svg)?,
+            Err(d) => errors.push(d),
+        }
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -665,6 +764,7 @@ fn tune(
     method: Option<&str>,
     output: Option<&Output>,
     format: Option<ReportFormat>,
+    plot: Option<&Output>,
 ) -> Result<(), Failed> {
     use cnnc::driver::{self, tune};
     let mut runs: Vec<tune::Run> = Vec::with_capacity(values.len());
@@ -738,6 +838,12 @@ fn tune(
         runs.push(run);
     }
     let best = tune::best(&runs);
+    if let Some(plot) = plot {
+        let title = format!("{name} on {}", input.file.display());
+        let svg = driver::figures::sweep(&title, name, &runs, best)
+            .map_err(|d| Failed(SourceMap::new(), vec![d]))?;
+        write_figure(plot, &svg)?;
+    }
     let criterion = runs
         .iter()
         .find_map(|r| r.report.as_ref()?.metrics.as_ref().map(tune::criterion))

@@ -24,9 +24,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 /// The plot's size in pixels.
 const SIZE: (u32, u32) = (800, 500);
 /// The font plotters measures text with (ab_glyph needs one registered before any text).
-const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+pub(crate) const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 /// Line colours, cycled: matplotlib's `tab10`.
-const COLOURS: [RGBColor; 10] = [
+pub(crate) const COLOURS: [RGBColor; 10] = [
     RGBColor(0x1f, 0x77, 0xb4),
     RGBColor(0xff, 0x7f, 0x0e),
     RGBColor(0x2c, 0xa0, 0x2c),
@@ -391,7 +391,7 @@ fn ranges(sorted: &[usize]) -> String {
 }
 
 /// Registers the embedded font with plotters once per process.
-fn register_font_once() -> Result<(), PlotError> {
+pub(crate) fn register_font_once() -> Result<(), PlotError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok =
         *REGISTERED.get_or_init(|| register_font("sans-serif", FontStyle::Normal, FONT).is_ok());
@@ -402,7 +402,9 @@ fn register_font_once() -> Result<(), PlotError> {
     }
 }
 
-fn draw_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> PlotError {
+pub(crate) fn draw_error<E: std::error::Error + Send + Sync>(
+    e: DrawingAreaErrorKind<E>,
+) -> PlotError {
     PlotError::Draw(e.to_string())
 }
 

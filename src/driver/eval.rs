@@ -24,6 +24,8 @@ pub struct Evaluation {
     pub csv: String,
     /// Train and test metrics (`None` without targets).
     pub metrics: Option<DatasetMetrics>,
+    /// The figure, when one was asked for (SVG).
+    pub figure: Option<String>,
 }
 
 /// The raw (unstandardized) features of `x`, a matrix of `data`.
@@ -248,6 +250,17 @@ pub fn evaluate(
     weights: &WeightsFile,
     file: &str,
 ) -> Result<Evaluation, Vec<Diagnostic>> {
+    evaluate_and_plot(model, weights, file, None)
+}
+
+/// [`evaluate`], and with a title the figure of the network on its data
+/// ([`super::figures::network`]) in [`Evaluation::figure`].
+pub fn evaluate_and_plot(
+    model: &Model,
+    weights: &WeightsFile,
+    file: &str,
+    title: Option<&str>,
+) -> Result<Evaluation, Vec<Diagnostic>> {
     let net: DenseNet = weights
         .to_network(file, |name| model_activation(model, name))
         .map_err(|d| vec![d])?;
@@ -332,5 +345,25 @@ pub fn evaluate(
             csv.push('\n');
         }
     }
-    Ok(Evaluation { csv, metrics })
+    let figure = match title {
+        Some(t) => {
+            let forward = |x: &DMatrix<f64>| {
+                let raw = raw(data, x);
+                let input =
+                    DMatrix::from_fn(raw.nrows(), columns.len(), |i, j| raw[(i, columns[j])]);
+                let trace = net.forward_trace(&input).map_err(|e| e.to_diagnostic())?;
+                Ok((
+                    trace.output.clone(),
+                    super::figures::first_pre_activations(&net, &trace),
+                ))
+            };
+            Some(super::figures::network(t, data, &forward).map_err(|d| vec![d])?)
+        }
+        None => None,
+    };
+    Ok(Evaluation {
+        csv,
+        metrics,
+        figure,
+    })
 }

@@ -3,6 +3,7 @@
 //! prints what these return.
 
 pub mod eval;
+pub mod figures;
 pub mod query;
 pub mod report;
 pub mod stages;

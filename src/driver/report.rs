@@ -449,6 +449,21 @@ fn short(m: &Metrics) -> String {
 }
 
 impl Row {
+    /// The method.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The objective of the trained network (else the program's), if the run produced one.
+    pub fn objective(&self) -> Option<f64> {
+        self.network_objective.or(self.objective)
+    }
+
+    /// Compile and solve seconds.
+    pub fn seconds(&self) -> f64 {
+        self.seconds
+    }
+
     /// The row of a finished run.
     pub fn from_report(r: &Report) -> Row {
         let violated = r.constraints.iter().filter(|c| !c.satisfied).count();

@@ -122,7 +122,7 @@ pub enum DataOrigin {
 }
 
 /// What the targets of a dataset are.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
     /// Numeric targets (regression), one column per target.
