@@ -148,6 +148,10 @@ struct Input {
     /// option: `max_iter`, `tol_gap_abs`, `tol_gap_rel`, `tol_feas` (repeatable).
     #[arg(long = "option", value_name = "NAME=VALUE", value_parser = parse_option)]
     options: Vec<(String, String)>,
+    /// No progress line (one is drawn on a terminal's stderr for runs over a second, never
+    /// with `--report json` or when stderr is not a terminal).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -523,16 +527,16 @@ fn train(
         Some(cnnc::model::OptionValue::Number(n)) => *n as usize,
         _ => 1,
     };
-    let progress = cnnc::progress::Progress::new(
-        passes > 1
-            && cnnc::progress::Progress::enabled_for_stderr(format == Some(ReportFormat::Json)),
-        passes,
-        cnnc::sema::options::method_name(method.kind),
-    );
+    let shown = !input.quiet
+        && cnnc::progress::Progress::enabled_for_stderr(format == Some(ReportFormat::Json));
+    let name = cnnc::sema::options::method_name(method.kind);
+    let progress = cnnc::progress::Progress::new(shown && passes > 1, passes, name);
+    let activity = cnnc::progress::Activity::begin(shown && passes <= 1, name);
     let result = driver::train::train_with(&model, &sources, method, &mut |it| {
         progress.iteration(it.iteration, it.objective, it.violation, it.fit)
     });
     progress.finish();
+    drop(activity);
     let trained = match result {
         Ok(t) => t,
         Err(TrainError::Invalid(d)) => return Err(fail(sources, d)),
@@ -709,6 +713,10 @@ fn compare(input: &Input, methods: &[String], plot: Option<&Output>) -> Result<(
         methods.to_vec()
     };
     let mut rows = Vec::new();
+    let activity = cnnc::progress::Activity::begin(
+        !input.quiet && cnnc::progress::Progress::enabled_for_stderr(false),
+        "compare",
+    );
     // A method that cannot run on this model gets a row saying so; its diagnostics follow the
     // table, and the exit status is 1.
     let mut errors: Vec<Diagnostic> = Vec::new();
@@ -730,6 +738,7 @@ fn compare(input: &Input, methods: &[String], plot: Option<&Output>) -> Result<(
             errors.extend(d);
             row
         };
+        activity.rename(&format!("compare {name}"));
         let row = match driver::train(&model, &sources, &method) {
             Ok(t) => match driver::report(&t) {
                 Ok(r) => driver::report::Row::from_report(&r),
@@ -742,6 +751,7 @@ fn compare(input: &Input, methods: &[String], plot: Option<&Output>) -> Result<(
         };
         rows.push(row);
     }
+    drop(activity);
     print(&driver::report::table(&rows))?;
     if let Some(plot) = plot {
         let title = format!("methods on {}", input.file.display());
@@ -770,12 +780,24 @@ fn tune(
     let mut runs: Vec<tune::Run> = Vec::with_capacity(values.len());
     let mut best_weights = None;
     let mut best_score = f64::INFINITY;
-    for &value in values {
+    let activity = cnnc::progress::Activity::begin(
+        !input.quiet
+            && cnnc::progress::Progress::enabled_for_stderr(format == Some(ReportFormat::Json)),
+        "tune",
+    );
+    for (k, &value) in values.iter().enumerate() {
+        activity.rename(&format!(
+            "tune {}/{}  {name}={}",
+            k + 1,
+            values.len(),
+            cnnc::syntax::print::format_number(value)
+        ));
         let mut at = Input {
             file: input.file.clone(),
             data: input.data.clone(),
             set: input.set.clone(),
             options: input.options.clone(),
+            quiet: input.quiet,
         };
         at.set.retain(|(n, _)| n != name);
         at.set.push((name.clone(), value));
@@ -837,6 +859,7 @@ fn tune(
         };
         runs.push(run);
     }
+    drop(activity);
     let best = tune::best(&runs);
     if let Some(plot) = plot {
         let title = format!("{name} on {}", input.file.display());
@@ -978,7 +1001,14 @@ fn solve_model(input: &Input, format: Option<ReportFormat>, time_limit: Option<f
         model.solver.options.retain(|(n, _)| n != "time_limit");
         model.solver.options.push(opt);
     }
-    let answer = match query::solve(&model, &sources) {
+    let activity = cnnc::progress::Activity::begin(
+        !input.quiet
+            && cnnc::progress::Progress::enabled_for_stderr(format == Some(ReportFormat::Json)),
+        "solve",
+    );
+    let answer = query::solve(&model, &sources);
+    drop(activity);
+    let answer = match answer {
         Ok(a) => a,
         Err(TrainError::Invalid(d)) => return fail(Failed(sources, d)),
         Err(TrainError::NotSolved(outcome, problem)) => {

@@ -4,8 +4,15 @@
 //! A disabled [`Progress`] draws on indicatif's hidden target, so it writes nothing; an enabled
 //! one is redrawn after every iteration and cleared when finished or dropped (an error's
 //! diagnostics then print on a clean line).
+//!
+//! For a run without passes, an [`Activity`] line says what is going on inside it — Clarabel's
+//! iterations with the current relative gap, Adam's restarts and epochs — once the run has
+//! taken a second. The code doing the work calls [`status`]; it draws only while an activity
+//! is active on the same thread, so library users and tests see nothing.
 
+use std::cell::RefCell;
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -85,6 +92,74 @@ impl Progress {
     /// Clears the line.
     pub fn finish(self) {
         self.bar.finish_and_clear();
+    }
+}
+
+thread_local! {
+    /// The activity line of the run on this thread, if one is shown.
+    static ACTIVE: RefCell<Option<(ProgressBar, Duration)>> = const { RefCell::new(None) };
+}
+
+/// The status line of one run (`patterns  clarabel iteration 12  relative gap 3.1e-4  4 s`),
+/// shown while it lives and cleared when dropped.
+#[derive(Debug)]
+pub struct Activity {
+    bar: ProgressBar,
+}
+
+impl Activity {
+    /// A status line on stderr for a run of `what`, drawn when `enabled` and only once the run
+    /// has taken a second.
+    pub fn begin(enabled: bool, what: &str) -> Activity {
+        let target = if enabled {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Activity::with_target(target, what, Duration::from_secs(1))
+    }
+
+    fn with_target(target: ProgressDrawTarget, what: &str, after: Duration) -> Activity {
+        let bar = ProgressBar::with_draw_target(None, target).with_style(
+            ProgressStyle::with_template("{prefix}  {msg}  {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_prefix(what.to_string());
+        ACTIVE.with(|a| *a.borrow_mut() = Some((bar.clone(), after)));
+        Activity { bar }
+    }
+
+    /// Says what the run is now (`tune beta=0.1`).
+    pub fn rename(&self, what: &str) {
+        self.bar.set_prefix(what.to_string());
+    }
+}
+
+impl Drop for Activity {
+    fn drop(&mut self) {
+        ACTIVE.with(|a| *a.borrow_mut() = None);
+        self.bar.finish_and_clear();
+    }
+}
+
+/// The active line of this thread, to update from elsewhere (a solver's callback), with the
+/// time after which it is drawn.
+pub fn active() -> Option<(ProgressBar, Duration)> {
+    ACTIVE.with(|a| a.borrow().clone())
+}
+
+/// Shows `text` on `bar` once the run has taken `after`.
+pub fn show(bar: &ProgressBar, after: Duration, text: impl FnOnce() -> String) {
+    if bar.elapsed() >= after {
+        bar.set_message(text());
+        bar.tick();
+    }
+}
+
+/// Shows `text` on this thread's active line, if there is one.
+pub fn status(text: impl FnOnce() -> String) {
+    if let Some((bar, after)) = active() {
+        show(&bar, after, text);
     }
 }
 
@@ -210,6 +285,56 @@ mod tests {
         assert_eq!(term.contents(), "");
         assert_eq!(term.moves_since_last_check(), "");
         assert!(Progress::new(false, 3, "m").bar.is_hidden());
+    }
+
+    #[test]
+    fn an_activity_shows_the_solver_s_iterations_and_is_cleared() {
+        use crate::conic::{Cone, ConicProblem, ConicVar, Origin, Triplets};
+        let term = InMemoryTerm::new(4, 120);
+        let target = ProgressDrawTarget::term_like(Box::new(term.clone()));
+        // minimize x subject to x ≥ 1 (the row s = −1 + x ≥ 0).
+        let mut a = Triplets::new(1, 1);
+        a.push(0, 0, -1.0);
+        let p = ConicProblem {
+            vars: vec![ConicVar {
+                name: "x".into(),
+                integer: false,
+            }],
+            p: Triplets::new(1, 1).into_csc(),
+            q: vec![1.0],
+            constant: 0.0,
+            maximize: false,
+            a: a.into_csc(),
+            b: vec![-1.0],
+            cones: vec![Cone::Nonneg(1)],
+            origins: vec![Origin::default()],
+        };
+        {
+            let activity = Activity::with_target(target, "direct", Duration::ZERO);
+            let out = crate::solve::solve(
+                &p,
+                crate::solve::Backend::Clarabel,
+                &crate::solve::Settings::default(),
+            )
+            .unwrap();
+            assert!((out.objective.unwrap() - 1.0).abs() < 1e-7);
+            let shown = term.contents();
+            assert!(
+                shown.starts_with("direct  clarabel iteration ") && shown.contains("relative gap"),
+                "{shown}"
+            );
+            status(|| "adam restart 1/2".into());
+            assert!(
+                term.contents().starts_with("direct  adam restart 1/2"),
+                "{}",
+                term.contents()
+            );
+            drop(activity);
+        }
+        assert_eq!(term.contents(), "");
+        // No activity: nothing to update.
+        assert!(active().is_none());
+        status(|| unreachable!("not called without an activity"));
     }
 
     #[test]

@@ -114,7 +114,7 @@ pub fn train(model: &Model, opts: &AdamOptions) -> Result<AdamResult, EvalError>
         rng.set_stream(r as u64);
         let mut x = initial_point(model, &mut rng).to_flat();
         project(&mut x, &lower, &upper);
-        let (restart, point) = run(model, opts, x, &lower, &upper)?;
+        let (restart, point) = run(model, opts, x, (&lower, &upper), r)?;
         if best
             .as_ref()
             .is_none_or(|(b, ..)| restart.best < *b || b.is_nan())
@@ -144,8 +144,8 @@ fn run(
     model: &Model,
     opts: &AdamOptions,
     mut x: Vec<f64>,
-    lower: &[f64],
-    upper: &[f64],
+    (lower, upper): (&[f64], &[f64]),
+    restart: usize,
 ) -> Result<(Restart, Vec<f64>), EvalError> {
     let n = x.len();
     let (mut m, mut v) = (vec![0.0; n], vec![0.0; n]);
@@ -157,6 +157,16 @@ fn run(
         let (f, grad) = minimized_objective_and_gradient(model, &Values::from_flat(model, &x)?)?;
         if t == 0 {
             initial = f;
+        }
+        if t % 100 == 0 {
+            crate::progress::status(|| {
+                format!(
+                    "adam restart {}/{}  epoch {t}/{}  objective {f:.6e}",
+                    restart + 1,
+                    opts.restarts.max(1),
+                    opts.epochs
+                )
+            });
         }
         last = f;
         let g = grad.to_flat();

@@ -77,6 +77,19 @@ pub(super) fn build(
 
 /// Runs `solver`; false when Clarabel panicked, after which the solver must not be used again.
 pub(super) fn run(solver: &mut DefaultSolver<f64>) -> bool {
+    // The status line of the run, if one is shown: every iteration with its relative gap.
+    match crate::progress::active() {
+        Some((bar, after)) => solver.set_termination_callback(move |info| {
+            crate::progress::show(&bar, after, || {
+                format!(
+                    "clarabel iteration {}  relative gap {:.1e}",
+                    info.iterations, info.gap_rel
+                )
+            });
+            false
+        }),
+        None => solver.unset_termination_callback(),
+    }
     // Clarabel asserts on some internal numerical failures; report those as numerical trouble
     // instead of aborting the compiler.
     catch_unwind(AssertUnwindSafe(|| solver.solve())).is_ok()
