@@ -65,8 +65,8 @@ fn map(xy: &[(f64, f64)], c: &Chart) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The range of `vals`, widened by 5 % (a single value by ±1).
-fn padded(vals: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+/// The range of `vals`, widened by 5 % (a single value by ±1); `None` when empty.
+pub fn padded(vals: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     let (lo, hi) = vals.fold(None, |acc: Option<(f64, f64)>, v| match acc {
         None => Some((v, v)),
         Some((a, b)) => Some((a.min(v), b.max(v))),
@@ -123,6 +123,37 @@ pub fn xy_svg(c: &Chart) -> Result<String, PlotError> {
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 type Failure = DrawingAreaErrorKind<std::io::Error>;
+type Frame<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// The titled chart area of every figure, on white.
+fn frame<'a, 'b>(
+    root: &'a Area<'b>,
+    title: &str,
+    (xr, yr): (std::ops::Range<f64>, std::ops::Range<f64>),
+) -> Result<Frame<'a, 'b>, Failure> {
+    root.fill(&WHITE)?;
+    ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(75)
+        .build_cartesian_2d(xr, yr)
+}
+
+/// The legend, in the upper left corner.
+fn legend<'a, 'b: 'a>(chart: &mut Frame<'a, 'b>) -> Result<(), Failure> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 15).into_font())
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+}
 
 fn draw_xy(
     root: &Area<'_>,
@@ -132,13 +163,7 @@ fn draw_xy(
     vx: &[f64],
     (xr, yr): (std::ops::Range<f64>, std::ops::Range<f64>),
 ) -> Result<(), Failure> {
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(root)
-        .caption(&c.title, ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(75)
-        .build_cartesian_2d(xr.clone(), yr.clone())?;
+    let mut chart = frame(root, &c.title, (xr.clone(), yr.clone()))?;
     let font = ("sans-serif", 15).into_font();
     chart
         .configure_mesh()
@@ -210,14 +235,7 @@ fn draw_xy(
             )))?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(font)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
-    Ok(())
+    legend(&mut chart)
 }
 
 /// Decision regions on a grid and the data over them.
@@ -256,14 +274,8 @@ pub fn regions_svg(r: &Regions) -> Result<String, PlotError> {
 }
 
 fn draw_regions(root: &Area<'_>, r: &Regions) -> Result<(), Failure> {
-    root.fill(&WHITE)?;
     let ((x0, x1), (y0, y1)) = r.ranges;
-    let mut chart = ChartBuilder::on(root)
-        .caption(&r.title, ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(75)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
+    let mut chart = frame(root, &r.title, (x0..x1, y0..y1))?;
     let font = ("sans-serif", 15).into_font();
     chart
         .configure_mesh()
@@ -304,14 +316,7 @@ fn draw_regions(root: &Area<'_>, r: &Regions) -> Result<(), Failure> {
             .label(name.as_str())
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, colour.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(font)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
-    Ok(())
+    legend(&mut chart)
 }
 
 #[cfg(test)]

@@ -31,21 +31,9 @@ method patterns(enumeration = exact)
 
 /// The validation MSE of `cnnc eval` with a weights file, from its CSV.
 fn eval_validation_mse(dir: &Path, weights: &str) -> f64 {
-    let csv = String::from_utf8(common::cnnc_ok(
-        dir,
-        &["eval", "m.cnn", "--weights", weights],
-    ))
-    .unwrap();
-    let errs: Vec<f64> = csv
-        .lines()
-        .filter(|l| l.starts_with("validation,"))
-        .map(|l| {
-            let f: Vec<f64> = l.split(',').skip(2).map(|x| x.parse().unwrap()).collect();
-            (f[0] - f[1]).powi(2)
-        })
-        .collect();
-    assert_eq!(errs.len(), 12, "round(0.2 · 60) validation rows");
-    errs.iter().sum::<f64>() / errs.len() as f64
+    let (rows, mse) = common::eval_part_mse(dir, weights, "validation");
+    assert_eq!(rows, 12, "round(0.2 · 60) validation rows");
+    mse
 }
 
 #[test]

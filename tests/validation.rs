@@ -119,21 +119,8 @@ method patterns(enumeration = sampled, count = 20, seed = 0)
     assert_eq!(v["n"], 88, "{}", r["metrics"]);
     assert_eq!(r["metrics"]["train"]["n"], 266);
     // `cnnc eval` predicts the validation rows: their MSE is the report's.
-    let csv = String::from_utf8(common::cnnc_ok(
-        d,
-        &["eval", "m.cnn", "--weights", "w.json"],
-    ))
-    .unwrap();
-    let errs: Vec<f64> = csv
-        .lines()
-        .filter(|l| l.starts_with("validation,"))
-        .map(|l| {
-            let f: Vec<f64> = l.split(',').skip(2).map(|x| x.parse().unwrap()).collect();
-            (f[0] - f[1]).powi(2)
-        })
-        .collect();
-    assert_eq!(errs.len(), 88);
-    let mse = errs.iter().sum::<f64>() / 88.0;
+    let (rows, mse) = common::eval_part_mse(d, "w.json", "validation");
+    assert_eq!(rows, 88);
     let reported = common::num(v, "mse");
     assert!((mse - reported).abs() <= 1e-9 * mse, "{mse} vs {reported}");
 }

@@ -54,6 +54,16 @@ fn parts(data: &Dataset) -> Vec<(&'static str, &DMatrix<f64>, &DMatrix<f64>)> {
     .collect()
 }
 
+/// Feature `c`'s range over every part, widened by 5 %.
+fn range(parts: &[(&str, &DMatrix<f64>, &DMatrix<f64>)], c: usize) -> (f64, f64) {
+    crate::figures::padded(
+        parts
+            .iter()
+            .flat_map(|p| p.1.column(c).iter().copied().collect::<Vec<_>>()),
+    )
+    .unwrap_or((-1.0, 1.0))
+}
+
 /// The figure of a trained network on its data.
 pub fn network(title: &str, data: &Dataset, forward: &Forward<'_>) -> Result<String, Diagnostic> {
     let Some(kind) = data.target_kind else {
@@ -82,12 +92,7 @@ fn fit_1d(
     scaled: &str,
 ) -> Result<String, Diagnostic> {
     let parts = parts(data);
-    let xs = parts.iter().flat_map(|p| p.1.iter().copied());
-    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
-    let pad = if hi > lo { 0.05 * (hi - lo) } else { 1.0 };
-    let (lo, hi) = (lo - pad, hi + pad);
+    let (lo, hi) = range(&parts, 0);
     let grid = DMatrix::from_fn(CURVE_POINTS, 1, |i, _| {
         lo + (hi - lo) * i as f64 / (CURVE_POINTS - 1) as f64
     });
@@ -149,17 +154,7 @@ fn regions(
     scaled: &str,
 ) -> Result<String, Diagnostic> {
     let parts = parts(data);
-    let range = |c: usize| {
-        let (lo, hi) = parts
-            .iter()
-            .flat_map(|p| p.1.column(c).iter().copied().collect::<Vec<_>>())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                (a.min(v), b.max(v))
-            });
-        let pad = if hi > lo { 0.05 * (hi - lo) } else { 1.0 };
-        (lo - pad, hi + pad)
-    };
-    let ((x0, x1), (y0, y1)) = (range(0), range(1));
+    let ((x0, x1), (y0, y1)) = (range(&parts, 0), range(&parts, 1));
     let n = REGION_CELLS;
     let grid = DMatrix::from_fn(n * n, 2, |k, c| {
         let (i, j) = (k % n, k / n);

@@ -98,3 +98,27 @@ pub fn num(v: &serde_json::Value, key: &str) -> f64 {
         .as_f64()
         .unwrap_or_else(|| panic!("`{key}` is a number in {v}"))
 }
+
+/// `cnnc eval m.cnn --weights WEIGHTS` in `dir`: the rows of `part` (from its CSV) and their
+/// mean squared error, first output against first target.
+pub fn eval_part_mse(dir: &Path, weights: &str, part: &str) -> (usize, f64) {
+    let csv =
+        String::from_utf8(cnnc_ok(dir, &["eval", "m.cnn", "--weights", weights])).expect("UTF-8");
+    let prefix = format!("{part},");
+    let errs: Vec<f64> = csv
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .map(|l| {
+            let f: Vec<f64> = l
+                .split(',')
+                .skip(2)
+                .map(|x| x.parse().expect("a number"))
+                .collect();
+            (f[0] - f[1]).powi(2)
+        })
+        .collect();
+    (
+        errs.len(),
+        errs.iter().sum::<f64>() / errs.len().max(1) as f64,
+    )
+}
