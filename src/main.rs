@@ -527,6 +527,25 @@ fn train(
         Some(cnnc::model::OptionValue::Number(n)) => *n as usize,
         _ => 1,
     };
+    // A one-pass figure draws the network against its targets: without targets, say so now.
+    if plot.is_some() && passes <= 1 {
+        let data = model
+            .trainable_networks()
+            .first()
+            .and_then(|&i| model.networks[i].input);
+        if let Some(d) = data
+            .map(|d| &model.datasets[d.0])
+            .filter(|d| d.target_kind.is_none())
+        {
+            let d = Diagnostic::error(
+                "E1110",
+                format!("nothing to plot: data `{}` has no targets", d.name),
+            )
+            .with_primary(d.span, "no `target` or `label`")
+            .with_help("`--plot` draws predictions against targets, or the fitted function");
+            return Err(fail(sources, vec![d]));
+        }
+    }
     let shown = !input.quiet
         && cnnc::progress::Progress::enabled_for_stderr(format == Some(ReportFormat::Json));
     let name = cnnc::sema::options::method_name(method.kind);
@@ -780,6 +799,7 @@ fn tune(
     let mut runs: Vec<tune::Run> = Vec::with_capacity(values.len());
     let mut best_weights = None;
     let mut best_score = f64::INFINITY;
+    let mut refused: Vec<(SourceMap, Vec<Diagnostic>)> = Vec::new();
     let activity = cnnc::progress::Activity::begin(
         !input.quiet
             && cnnc::progress::Progress::enabled_for_stderr(format == Some(ReportFormat::Json)),
@@ -852,7 +872,13 @@ fn tune(
                 }
                 Err(d) => return Err(Failed(sources, d)),
             },
-            Err(driver::TrainError::Invalid(d)) => return Err(Failed(sources, d)),
+            // A value the method refuses (a negative β) is a row; its diagnostics follow.
+            Err(driver::TrainError::Invalid(d)) => {
+                let code = d.first().map_or("", |d| d.code);
+                let row = status(&format!("not run ({code})"));
+                refused.push((sources, d));
+                row
+            }
             Err(driver::TrainError::NotSolved(o, _)) => {
                 status(&o.status.as_str().replace(' ', "_"))
             }
@@ -903,6 +929,13 @@ fn tune(
                 print(&format!("weights    of the best written to {path}\n"))?;
             }
         }
+    }
+    let last = refused.pop();
+    for (sources, d) in &refused {
+        let _ = report(sources, d);
+    }
+    if let Some((sources, d)) = last {
+        return Err(Failed(sources, d));
     }
     if best.is_none() {
         let d = Diagnostic::error("E1113", format!("no value of `{name}` produced a network"))

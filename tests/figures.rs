@@ -170,3 +170,26 @@ fn compare_and_tune_draw_their_measures() {
     }
     assert!(inked(&px) < (w * h) as usize / 2, "mostly white background");
 }
+
+#[test]
+fn data_without_targets_is_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    // Adam with 10⁹ epochs: would not finish if it ran before the check.
+    std::fs::write(
+        dir.path().join("m.cnn"),
+        "data train = inline(x = [[1], [2], [3]])
+network net(train) { dense(4, relu, bias = column)  dense(1, bias = none) }
+minimize sum_squares(net(train.x) - 1)
+method adam(epochs = 1000000000, restarts = 1)
+",
+    )
+    .unwrap();
+    let out = common::cnnc(dir.path(), &["train", "m.cnn", "--plot", "p.svg"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::stderr(&out).contains("E1110"),
+        "{}",
+        common::stderr(&out)
+    );
+    assert!(!dir.path().join("p.svg").exists());
+}

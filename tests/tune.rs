@@ -136,3 +136,33 @@ fn a_sweep_without_a_network_fails_with_e1113_after_its_table() {
         common::stderr(&out)
     );
 }
+
+#[test]
+fn a_refused_value_is_a_row_and_the_others_still_run() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path(), "");
+    // A negative weight decay is not convex: refused by the method (E1204), the sweep goes on.
+    let out = common::cnnc(
+        dir.path(),
+        &["tune", "m.cnn", "--over", "beta=-1,0.1", "-o", "b.json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "the refusal is an error");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.lines().nth(1).unwrap().contains("not run (E1204)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().nth(2).unwrap().ends_with("<- best"),
+        "{stdout}"
+    );
+    assert!(
+        common::stderr(&out).contains("E1204"),
+        "{}",
+        common::stderr(&out)
+    );
+    assert!(
+        dir.path().join("b.json").is_file(),
+        "the best of the others is written"
+    );
+}
