@@ -134,7 +134,7 @@ enum Command {
 }
 
 /// The model file and command-line overrides.
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct Input {
     /// The `.cnn` model file (for `solve`, a `.cbf` conic problem too).
     file: PathBuf,
@@ -592,13 +592,7 @@ fn train(
         }
     }
     if let Some(out) = output {
-        let weights = cnnc::nn::weights::WeightsFile::from_network(
-            &trained.model,
-            trained.net,
-            &trained.values,
-            Some(&report.method),
-        )
-        .map_err(|e| Failed(SourceMap::new(), vec![e.to_diagnostic()]))?;
+        let weights = weights_file(&trained, &report.method)?;
         if let Err(d) = cnnc::nn::weights::write_to(out, &weights) {
             return Err(fail(sources, vec![d]));
         }
@@ -613,6 +607,15 @@ fn train(
             }
         }
     }
+}
+
+/// The weights file of a trained network.
+fn weights_file(
+    t: &cnnc::driver::Trained,
+    method: &str,
+) -> Result<cnnc::nn::weights::WeightsFile, Failed> {
+    cnnc::nn::weights::WeightsFile::from_network(&t.model, t.net, &t.values, Some(method))
+        .map_err(|e| Failed(SourceMap::new(), vec![e.to_diagnostic()]))
 }
 
 /// The figure of a trained network on its data.
@@ -797,8 +800,8 @@ fn tune(
 ) -> Result<(), Failed> {
     use cnnc::driver::{self, tune};
     let mut runs: Vec<tune::Run> = Vec::with_capacity(values.len());
-    let mut best_weights = None;
-    let mut best_score = f64::INFINITY;
+    // Each run's network, to write the best one's.
+    let mut weights = Vec::with_capacity(values.len());
     let mut refused: Vec<(SourceMap, Vec<Diagnostic>)> = Vec::new();
     let activity = cnnc::progress::Activity::begin(
         !input.quiet
@@ -812,13 +815,7 @@ fn tune(
             values.len(),
             cnnc::syntax::print::format_number(value)
         ));
-        let mut at = Input {
-            file: input.file.clone(),
-            data: input.data.clone(),
-            set: input.set.clone(),
-            options: input.options.clone(),
-            quiet: input.quiet,
-        };
+        let mut at = input.clone();
         at.set.retain(|(n, _)| n != name);
         at.set.push((name.clone(), value));
         let (sources, _, model) = frontend(&at)?;
@@ -850,23 +847,11 @@ fn tune(
         let run = match driver::train(&model, &sources, m) {
             Ok(t) => match driver::report(&t) {
                 Ok(r) => {
-                    let score = tune::score(&r);
-                    if let Some(s) = score.filter(|&s| s < best_score) {
-                        best_score = s;
-                        best_weights = Some(
-                            cnnc::nn::weights::WeightsFile::from_network(
-                                &t.model,
-                                t.net,
-                                &t.values,
-                                Some(&r.method),
-                            )
-                            .map_err(|e| Failed(SourceMap::new(), vec![e.to_diagnostic()]))?,
-                        );
-                    }
+                    weights.push(Some(weights_file(&t, &r.method)?));
                     tune::Run {
                         value,
                         status: r.status.clone(),
-                        score,
+                        score: tune::score(&r),
                         report: Some(r),
                     }
                 }
@@ -883,6 +868,7 @@ fn tune(
                 status(&o.status.as_str().replace(' ', "_"))
             }
         };
+        weights.resize(runs.len() + 1, None); // none for a run without a network
         runs.push(run);
     }
     drop(activity);
@@ -897,7 +883,7 @@ fn tune(
         .iter()
         .find_map(|r| r.report.as_ref()?.metrics.as_ref().map(tune::criterion))
         .unwrap_or("validation MSE");
-    let written = match (output, &best_weights) {
+    let written = match (output, best.and_then(|i| weights[i].as_ref())) {
         (Some(out), Some(w)) => {
             if let Err(d) = cnnc::nn::weights::write_to(out, w) {
                 return Err(Failed(SourceMap::new(), vec![d]));
