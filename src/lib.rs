@@ -37,6 +37,7 @@ pub mod figures;
 pub mod lower;
 pub mod model;
 pub mod nn;
+pub mod onnx;
 pub mod output;
 pub mod plot;
 pub mod progress;

@@ -114,6 +114,25 @@ enum Command {
         #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
         time_limit: Option<f64>,
     },
+    /// Write a trained network in another format: an ONNX graph (Sub/Div standardization,
+    /// Gemm, Relu/LeakyRelu/Sigmoid/Softplus, all in DOUBLE), or a weights JSON file.
+    ///
+    /// The weights may be a JSON weights file or an ONNX file (by its `.onnx` extension), so
+    /// `--format json` reads an ONNX network back into a weights file.
+    Export {
+        /// The weights file written by `cnnc train -o` (or a `.onnx` file).
+        #[arg(long)]
+        weights: PathBuf,
+        /// The format to write [default: by the extension of `-o`, `.json` or else `onnx`].
+        #[arg(long, value_enum)]
+        format: Option<ExportFormat>,
+        /// The element type of the ONNX graph's tensors [default: double].
+        #[arg(long, value_enum)]
+        precision: Option<OnnxPrecision>,
+        /// The file to write (replaced atomically; a FIFO or device is written in place).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Compile a model and print one stage of it.
     Compile {
         #[command(flatten)]
@@ -185,6 +204,23 @@ enum Emit {
     Lp,
     /// The problem in free MPS format (LP/MILP/QP only).
     Mps,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum ExportFormat {
+    /// ONNX (IR 7, opset 13), every tensor in DOUBLE.
+    Onnx,
+    /// cnnc's weights JSON (docs/WEIGHTS.md).
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum OnnxPrecision {
+    /// DOUBLE: cnnc's predictions to rounding.
+    Double,
+    /// FLOAT, for runtimes without DOUBLE kernels (onnxruntime has none for Softplus and
+    /// LeakyRelu); the weights are rounded to single precision.
+    Float,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -340,6 +376,19 @@ fn run() -> ExitCode {
             method,
             ..
         } => compile(&input, emit, format, method.as_deref(), out),
+        Command::Export {
+            weights,
+            format,
+            precision,
+            output,
+        } => match (export_format(format, precision, &output), out) {
+            (Ok((format, precision)), Some(out)) => export(&weights, format, precision, out),
+            (Err(d), _) => {
+                let _ = report(&SourceMap::new(), &[d]);
+                return ExitCode::from(2);
+            }
+            (Ok(_), None) => return ExitCode::from(2),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -402,6 +451,7 @@ fn precheck(command: &Command) -> Result<Option<Output>, Diagnostic> {
         Command::Eval { output, .. } | Command::Compile { output, .. } => {
             (output, "E0002", "output file")
         }
+        Command::Export { output, .. } => (&Some(output.clone()), "E0002", "output file"),
         _ => return Ok(None),
     };
     let Some(path) = path else { return Ok(None) };
@@ -411,6 +461,94 @@ fn precheck(command: &Command) -> Result<Option<Output>, Diagnostic> {
     })?;
     let out = Output::check(path).map_err(|e| e.to_diagnostic(code, noun))?;
     Ok(Some(out))
+}
+
+/// `cnnc export`'s format (given, or by the extension of `-o`) and ONNX precision. A JSON file
+/// named `.onnx` or an ONNX graph named `.json` could not be read back (files are told apart by
+/// their extension), and a precision means nothing for JSON: each is E0004.
+fn export_format(
+    format: Option<ExportFormat>,
+    precision: Option<OnnxPrecision>,
+    output: &Path,
+) -> Result<(ExportFormat, cnnc::onnx::Precision), Diagnostic> {
+    let by_name = match output.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("onnx") => Some(ExportFormat::Onnx),
+        Some(e) if e.eq_ignore_ascii_case("json") => Some(ExportFormat::Json),
+        _ => None,
+    };
+    let name = |f: ExportFormat| match f {
+        ExportFormat::Onnx => "onnx",
+        ExportFormat::Json => "json",
+    };
+    let format = match (format, by_name) {
+        (Some(f), Some(n)) if f != n => {
+            return Err(Diagnostic::error(
+                "E0004",
+                format!(
+                    "`--format {}` to `{}`: cnnc would read that file as {}",
+                    name(f),
+                    output.display(),
+                    name(n)
+                ),
+            )
+            .with_help(format!(
+                "name the file `.{}`, or leave `--format` out",
+                name(f)
+            )))
+        }
+        (f, n) => f.or(n).unwrap_or(ExportFormat::Onnx),
+    };
+    let precision = match (format, precision) {
+        (ExportFormat::Json, Some(_)) => {
+            return Err(Diagnostic::error(
+                "E0004",
+                "`--precision` applies to ONNX graphs, not to a weights JSON file",
+            )
+            .with_help(
+                "a weights JSON file holds every number as written; leave `--precision` out",
+            ))
+        }
+        (_, Some(OnnxPrecision::Float)) => cnnc::onnx::Precision::Float,
+        _ => cnnc::onnx::Precision::Double,
+    };
+    Ok((format, precision))
+}
+
+/// `cnnc export`: reads the weights (JSON or ONNX), writes them in `format`, and prints what
+/// was written.
+fn export(
+    weights: &Path,
+    format: ExportFormat,
+    precision: cnnc::onnx::Precision,
+    out: &Output,
+) -> Result<(), Failed> {
+    let mut sources = SourceMap::new();
+    let w = cnnc::nn::weights::read(weights, &mut sources)
+        .map_err(|d| Failed(sources.clone(), vec![d]))?;
+    let name = weights.display().to_string();
+    let (bytes, kind) = match format {
+        ExportFormat::Onnx => (
+            cnnc::onnx::to_onnx(&w, &name, precision)
+                .map_err(|d| Failed(sources.clone(), vec![d]))?,
+            match precision {
+                cnnc::onnx::Precision::Double => "ONNX, DOUBLE",
+                cnnc::onnx::Precision::Float => "ONNX, FLOAT",
+            },
+        ),
+        ExportFormat::Json => (w.to_json().into_bytes(), "weights JSON"),
+    };
+    out.write(&bytes).map_err(|e| {
+        Failed(
+            SourceMap::new(),
+            vec![e.to_diagnostic("E0002", "output file")],
+        )
+    })?;
+    print(&format!(
+        "wrote {} ({kind}, {} bytes): {}\n",
+        out.path().display(),
+        bytes.len(),
+        cnnc::onnx::write::describe(&w)
+    ))
 }
 
 /// Renders diagnostics to standard error.

@@ -436,10 +436,18 @@ pub fn write_to(out: &Output, weights: &WeightsFile) -> Result<(), Diagnostic> {
         .map_err(|e| e.to_diagnostic("E0801", "weights file"))
 }
 
-/// Reads and validates a weights file. A JSON syntax error is shown in the file itself, which
+/// Reads and validates a weights file: JSON, or ONNX when the name ends in `.onnx`
+/// ([`crate::onnx::from_onnx`]). A JSON syntax error is shown in the file itself, which
 /// is then added to `sources`.
 pub fn read(path: &Path, sources: &mut SourceMap) -> Result<WeightsFile, Diagnostic> {
     let name = path.display().to_string();
+    if crate::onnx::is_onnx(path) {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Diagnostic::error("E0802", format!("cannot read weights file `{name}`"))
+                .with_note(e.to_string())
+        })?;
+        return crate::onnx::from_onnx(&bytes, &name);
+    }
     let text = std::fs::read_to_string(path).map_err(|e| {
         Diagnostic::error("E0802", format!("cannot read weights file `{name}`"))
             .with_note(e.to_string())
