@@ -124,3 +124,44 @@ method patterns(enumeration = sampled, count = 20, seed = 0)
     let reported = common::num(v, "mse");
     assert!((mse - reported).abs() <= 1e-9 * mse, "{mse} vs {reported}");
 }
+
+#[test]
+fn the_model_stage_prints_the_seed_of_a_validation_share_without_a_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = common::root().join("examples/data");
+    let text = format!(
+        "data train = csv(\"{}/diabetes.csv\", target = progression, validation = 0.25, seed = 5)\n\
+         var w[10]\nminimize sum_squares(train.x @ w - train.y)\n",
+        data_dir.display()
+    );
+    std::fs::write(dir.path().join("m.cnn"), text).unwrap();
+    let out = common::cnnc_ok(dir.path(), &["compile", "m.cnn", "--emit", "model"]);
+    let text = String::from_utf8(out).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("split:"))
+        .expect("a split line");
+    assert_eq!(
+        line.trim(),
+        "split: 331 train / 111 validation / 0 test (fractions 0.75 / 0.25 / 0, seed 5)"
+    );
+    // Another seed holds out other rows.
+    let seeded = |s: u64| {
+        let t = std::fs::read_to_string(dir.path().join("m.cnn")).unwrap();
+        std::fs::write(
+            dir.path().join("m.cnn"),
+            t.replace("seed = 5", &format!("seed = {s}")),
+        )
+        .unwrap();
+        common::frontend(&dir.path().join("m.cnn"))
+            .expect("checks")
+            .2
+            .datasets[0]
+            .validation_y
+            .clone()
+    };
+    let a = seeded(5);
+    let b = seeded(6);
+    assert_eq!(a.nrows(), 111);
+    assert_ne!(a, b);
+}

@@ -187,8 +187,10 @@ pub struct Dataset {
     pub classes: Vec<Class>,
     /// Column means and standard deviations removed from the features, if standardized.
     pub standardization: Option<Standardization>,
-    /// Train fraction and seed of the split, if split.
-    pub split: Option<(f64, u64)>,
+    /// The training share of the split (training and validation rows), if split.
+    pub split: Option<f64>,
+    /// The seed of the shuffles that split off test and validation rows (`seed =`, else 0).
+    pub seed: u64,
     /// The validation share of all rows (taken from the training share), if declared.
     pub validation: Option<f64>,
     /// Declaration.

@@ -94,12 +94,13 @@ pub fn print_model(sources: &SourceMap, m: &Model) -> String {
             None => line("  y: none".to_string(), None),
         }
         match (d.split, d.validation) {
-            (Some((f, seed)), None) => line(
+            (Some(f), None) => line(
                 format!(
-                    "  split: {} train / {} test (fraction {}, seed {seed})",
+                    "  split: {} train / {} test (fraction {}, seed {})",
                     d.n(),
                     d.test_x.nrows(),
-                    format_number(f)
+                    format_number(f),
+                    d.seed
                 ),
                 None,
             ),
@@ -109,10 +110,10 @@ pub fn print_model(sources: &SourceMap, m: &Model) -> String {
                     d.n(),
                     d.validation_x.nrows(),
                     d.test_x.nrows(),
-                    share(split.map_or(1.0, |s| s.0) - v),
+                    share(split.unwrap_or(1.0) - v),
                     share(v),
-                    share(1.0 - split.map_or(1.0, |s| s.0)),
-                    split.map_or(0, |s| s.1)
+                    share(1.0 - split.unwrap_or(1.0)),
+                    d.seed
                 ),
                 None,
             ),

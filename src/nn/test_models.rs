@@ -205,6 +205,7 @@ pub fn add_data(m: &mut Model, x: DMatrix<f64>, y: DMatrix<f64>, classes: bool) 
         classes: class_list,
         standardization: None,
         split: None,
+        seed: 0,
         validation: None,
         span: Span::default(),
     });

@@ -33,8 +33,8 @@ enum TargetMode {
 /// The options every data source takes.
 struct CommonOptions {
     standardize: bool,
-    /// Train fraction and seed.
-    split: Option<(f64, u64)>,
+    /// Train fraction.
+    split: Option<f64>,
     /// The validation share of all rows, taken from the training share, and where it was written.
     validation: Option<(f64, Span)>,
     /// The class coded +1, where it was written.
@@ -184,7 +184,7 @@ impl<'a> Checker<'a> {
         };
         Some(CommonOptions {
             standardize,
-            split: split.map(|f| (f, seed)),
+            split,
             validation,
             seed,
             positive,
@@ -873,7 +873,7 @@ impl<'a> Checker<'a> {
         // Train/test split, stratified by class for labelled data; the validation rows are the
         // last of each class's shuffled training share, so the test rows do not depend on them.
         if let Some((v, span)) = validation {
-            let train = split.map_or(1.0, |(f, _)| f);
+            let train = split.unwrap_or(1.0);
             if v >= train {
                 let d = Diagnostic::error(
                     "E1013",
@@ -903,7 +903,7 @@ impl<'a> Checker<'a> {
                 g.shuffle(&mut rng);
                 let len = g.len() as f64;
                 let keep = usize::from(!g.is_empty());
-                let k = split.map_or(g.len(), |(f, _)| (len * f).round() as usize);
+                let k = split.map_or(g.len(), |f| (len * f).round() as usize);
                 let k = k.clamp(keep, g.len());
                 let v = validation.map_or(0, |(f, _)| (len * f).round() as usize);
                 let v = v.min(k - keep);
@@ -1008,6 +1008,7 @@ impl<'a> Checker<'a> {
             classes,
             standardization,
             split,
+            seed,
             validation: validation.map(|(f, _)| f),
             span: item_span,
         })
