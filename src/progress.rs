@@ -156,6 +156,14 @@ pub fn show(bar: &ProgressBar, after: Duration, text: impl FnOnce() -> String) {
     }
 }
 
+/// Says what the run on this thread's active line is doing now (`patterns  working set pass
+/// 3, 40 of 2451 patterns`), if there is a line: the text before the solver's iterations.
+pub fn stage(what: impl FnOnce() -> String) {
+    if let Some((bar, _)) = active() {
+        bar.set_prefix(what());
+    }
+}
+
 /// Shows `text` on this thread's active line, if there is one.
 pub fn status(text: impl FnOnce() -> String) {
     if let Some((bar, after)) = active() {
@@ -323,6 +331,16 @@ mod tests {
                 shown.starts_with("direct  clarabel iteration ") && shown.contains("relative gap"),
                 "{shown}"
             );
+            stage(|| "patterns  working set pass 2, 24 of 99 patterns".into());
+            status(|| "clarabel iteration 3".into());
+            assert!(
+                term.contents().starts_with(
+                    "patterns  working set pass 2, 24 of 99 patterns  clarabel iteration 3"
+                ),
+                "{}",
+                term.contents()
+            );
+            stage(|| "direct".into());
             status(|| "adam restart 1/2".into());
             assert!(
                 term.contents().starts_with("direct  adam restart 1/2"),

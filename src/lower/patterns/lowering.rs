@@ -149,6 +149,9 @@ pub fn lower(
         facets: Default::default(),
     };
     l.build(output_bias)?;
+    if l.options.working_set {
+        l.show_pass("working set pass");
+    }
     Ok(l)
 }
 

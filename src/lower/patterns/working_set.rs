@@ -300,6 +300,7 @@ impl Lowered {
             self.state.rounds.push(round);
             self.state.phase = Phase::Grow;
             self.rebuild()?;
+            self.show_pass("working set pass");
             return Ok(Next::Again);
         }
         self.state.rounds.push(round);
@@ -310,6 +311,7 @@ impl Lowered {
                 self.patterns.list = support;
                 self.state.phase = Phase::Polish;
                 self.rebuild()?;
+                self.show_pass("polishing the support, pass");
                 return Ok(Next::Again);
             }
         }
@@ -320,6 +322,19 @@ impl Lowered {
         } else {
             "round limit"
         }))
+    }
+
+    /// Names the pass about to be solved on the terminal's progress line, if one is drawn
+    /// (`patterns  working set pass 3, 40 of 2451 patterns`).
+    pub(crate) fn show_pass(&self, what: &str) {
+        crate::progress::stage(|| {
+            format!(
+                "patterns  {what} {}, {} of {} patterns",
+                self.state.rounds.len() + 1,
+                self.patterns.len(),
+                self.candidates.len()
+            )
+        });
     }
 
     /// The patterns whose block (of any output, `v` or `w`) is non-zero at the last solve,
