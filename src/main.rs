@@ -115,10 +115,10 @@ enum Command {
         time_limit: Option<f64>,
     },
     /// Write a trained network in another format: an ONNX graph (Sub/Div standardization,
-    /// Gemm, Relu/LeakyRelu/Sigmoid/Softplus, all in DOUBLE), or a weights JSON file.
+    /// Gemm, Relu/LeakyRelu/Sigmoid/Softplus), or a weights JSON file.
     ///
     /// The weights may be a JSON weights file or an ONNX file (by its `.onnx` extension), so
-    /// `--format json` reads an ONNX network back into a weights file.
+    /// `-o w.json` reads an ONNX network back into a weights file (docs/WEIGHTS.md, "ONNX").
     Export {
         /// The weights file written by `cnnc train -o` (or a `.onnx` file).
         #[arg(long)]
@@ -208,7 +208,7 @@ enum Emit {
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum ExportFormat {
-    /// ONNX (IR 7, opset 13), every tensor in DOUBLE.
+    /// ONNX (IR 7, opset 13), tensors in `--precision`.
     Onnx,
     /// cnnc's weights JSON (docs/WEIGHTS.md).
     Json,
