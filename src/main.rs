@@ -701,7 +701,7 @@ fn train(
             let d = outcome.diagnostic(&problem).into_iter().collect();
             if format == Some(ReportFormat::Json) {
                 let v = serde_json::json!({
-                    "status": outcome.status.as_str().replace(' ', "_"),
+                    "status": outcome.status.key(),
                     "method": cnnc::sema::options::method_name(method.kind),
                     "objective": null,
                     "infeasible_constraints": outcome.infeasible_groups,
@@ -1002,9 +1002,7 @@ fn tune(
                 refused.push((sources, d));
                 row
             }
-            Err(driver::TrainError::NotSolved(o, _)) => {
-                status(&o.status.as_str().replace(' ', "_"))
-            }
+            Err(driver::TrainError::NotSolved(o, _)) => status(o.status.key()),
         };
         weights.resize(runs.len() + 1, None); // none for a run without a network
         runs.push(run);
@@ -1172,7 +1170,7 @@ fn solve_model(input: &Input, format: Option<ReportFormat>, time_limit: Option<f
             let d: Vec<Diagnostic> = outcome.diagnostic(&problem).into_iter().collect();
             if format == Some(ReportFormat::Json) {
                 let v = serde_json::json!({
-                    "status": outcome.status.as_str().replace(' ', "_"),
+                    "status": outcome.status.key(),
                     "objective": null,
                     "solver": outcome.backend.name(),
                     "infeasible_constraints": outcome.infeasible_groups,

@@ -536,7 +536,7 @@ fn reports_and_exit_codes() {
                       ACOORD\n2\n0 0 1\n1 0 -1\nBCOORD\n2\n0 -1\n1 -1\n";
     let (p, o) = solve_text(infeasible);
     let v: serde_json::Value = serde_json::from_str(&cbf::report_json(&p, &o)).expect("JSON");
-    assert_eq!(v["status"], "primal infeasible");
+    assert_eq!(v["status"], "primal_infeasible");
     assert!(v["objective"].is_null());
     assert!(v["x"].is_null());
     assert_eq!(cbf::exit_code(o.status), cbf::EXIT_INFEASIBLE);
@@ -582,7 +582,7 @@ fn cli_solve_exit_codes() {
                  ACOORD\n2\n0 0 1\n1 0 -1\nBCOORD\n2\n0 -1\n1 -1\n",
             ),
             3,
-            "primal infeasible",
+            "primal_infeasible",
             "E0911",
         ),
         (
@@ -591,7 +591,7 @@ fn cli_solve_exit_codes() {
                 "VER\n3\nOBJSENSE\nMIN\nVAR\n1 1\nF 1\nOBJACOORD\n1\n0 1\n",
             ),
             4,
-            "dual infeasible (unbounded)",
+            "dual_infeasible",
             "E0912",
         ),
         // Integers with a second-order cone: neither Clarabel nor the MILP back end takes it.

@@ -129,7 +129,7 @@ fn a_cbf_solve_takes_the_solver_s_tolerances_and_refuses_unknown_options() {
     // One iteration cannot solve it: the iteration limit is the solver's (exit 5).
     let short = solve(&["--option", "max_iter=1"]);
     assert_eq!(short.status.code(), Some(5), "{}", common::stderr(&short));
-    assert_eq!(json(&short)["status"], "iteration limit");
+    assert_eq!(json(&short)["status"], "iteration_limit");
     for bad in ["iterations=3", "max_iter=2.5", "tol_feas=-1"] {
         let out = solve(&["--option", bad]);
         assert_eq!(out.status.code(), Some(2), "{bad}");

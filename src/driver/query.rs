@@ -137,9 +137,7 @@ fn answer(model: &Model, t: Trained, encoded: bool) -> Result<Answer, TrainError
     }
     let (backend, nodes) = t.backend.unwrap_or((Backend::Clarabel, None));
     Ok(Answer {
-        status: t
-            .status
-            .map_or("solved".into(), |s| s.as_str().replace(' ', "_")),
+        status: t.status.map_or("solved".into(), |s| s.key().into()),
         method: if encoded { "big_m" } else { "direct" }.into(),
         exactness: if encoded {
             t.exactness.describe().into()

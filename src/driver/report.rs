@@ -180,7 +180,7 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
     Ok(Report {
         status: t
             .status
-            .map_or("trained".to_string(), |s| s.as_str().replace(' ', "_")),
+            .map_or("trained".to_string(), |s| s.key().to_string()),
         method: method_name(t.method).to_string(),
         exactness: t.exactness.describe().to_string(),
         objective,

@@ -41,6 +41,20 @@ impl Status {
         }
     }
 
+    /// The status as a JSON report writes it: `optimal`, `almost_optimal`, `primal_infeasible`,
+    /// `dual_infeasible` (unbounded), `iteration_limit`, `time_limit`, `numerical_error`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Optimal => "optimal",
+            Status::AlmostOptimal => "almost_optimal",
+            Status::PrimalInfeasible => "primal_infeasible",
+            Status::DualInfeasible => "dual_infeasible",
+            Status::IterationLimit => "iteration_limit",
+            Status::TimeLimit => "time_limit",
+            Status::NumericalError => "numerical_error",
+        }
+    }
+
     /// Whether the solver returned a solution (optimal or almost optimal).
     pub fn is_solved(self) -> bool {
         matches!(self, Status::Optimal | Status::AlmostOptimal)
@@ -213,5 +227,41 @@ pub(super) fn user_objective(p: &ConicProblem, x: &[f64]) -> f64 {
         -min
     } else {
         min
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status;
+
+    #[test]
+    fn json_keys_are_the_words_in_snake_case() {
+        let all = [
+            Status::Optimal,
+            Status::AlmostOptimal,
+            Status::PrimalInfeasible,
+            Status::DualInfeasible,
+            Status::IterationLimit,
+            Status::TimeLimit,
+            Status::NumericalError,
+        ];
+        let keys: Vec<&str> = all.iter().map(|s| s.key()).collect();
+        assert_eq!(
+            keys,
+            [
+                "optimal",
+                "almost_optimal",
+                "primal_infeasible",
+                "dual_infeasible",
+                "iteration_limit",
+                "time_limit",
+                "numerical_error"
+            ]
+        );
+        // Each key is the words before any parenthesis, joined by `_`.
+        for s in all {
+            let words = s.as_str().split(" (").next().unwrap_or("");
+            assert_eq!(s.key(), words.replace(' ', "_"));
+        }
     }
 }

@@ -53,7 +53,7 @@ struct Report<'a> {
 /// `infeasible_groups`, `notes`.
 pub fn report_json(p: &ConicProblem, o: &Outcome) -> String {
     let r = Report {
-        status: o.status.as_str(),
+        status: o.status.key(),
         solved: o.status.is_solved(),
         objective: o.objective.filter(|_| o.status.is_solved()),
         backend: o.backend.name(),
