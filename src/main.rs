@@ -941,6 +941,8 @@ fn tune(
     // Each run's network, to write the best one's.
     let mut weights = Vec::with_capacity(values.len());
     let mut refused: Vec<(SourceMap, Vec<Diagnostic>)> = Vec::new();
+    // The last trained network's values: adam starts the next value from them.
+    let mut previous: Option<cnnc::nn::Values> = None;
     let activity = cnnc::progress::Activity::begin(
         !input.quiet
             && cnnc::progress::Progress::enabled_for_stderr(format == Some(ReportFormat::Json)),
@@ -982,10 +984,11 @@ fn tune(
             score: None,
             report: None,
         };
-        let run = match driver::train(&model, &sources, m) {
+        let run = match driver::train::train_from(&model, &sources, m, previous.as_ref()) {
             Ok(t) => match driver::report(&t) {
                 Ok(r) => {
                     weights.push(Some(weights_file(&t, &r.method)?));
+                    previous = Some(t.values.clone());
                     tune::Run {
                         value,
                         status: r.status.clone(),

@@ -158,6 +158,7 @@ fn classification_metrics_of_a_trained_network() {
             epochs: 400,
             restarts: 1,
             seed: 0,
+            start: None,
         },
     )
     .expect("trains");

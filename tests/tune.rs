@@ -166,3 +166,49 @@ fn a_refused_value_is_a_row_and_the_others_still_run() {
         "the best of the others is written"
     );
 }
+
+#[test]
+fn adam_starts_each_value_from_the_previous_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(
+        d,
+        "method adam(lr = 0.01, epochs = 60, restarts = 1, seed = 2)",
+    );
+    let out = common::cnnc_ok(
+        d,
+        &[
+            "tune",
+            "m.cnn",
+            "--method",
+            "adam",
+            "--over",
+            "beta=0.1,0.1",
+            "--report",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    let notes = |i: usize| runs[i]["report"]["notes"].to_string();
+    let objective = |i: usize| common::num(&runs[i]["report"], "objective");
+    assert!(!notes(0).contains("warm start"), "{}", notes(0));
+    assert!(notes(1).contains("warm start"), "{}", notes(1));
+    // The same value again: 60 more epochs from where the first run ended do better.
+    assert!(
+        objective(1) < objective(0),
+        "{} {}",
+        objective(1),
+        objective(0)
+    );
+    // The first value is a cold start: the same as an independent `cnnc train`.
+    let single = common::cnnc_ok(
+        d,
+        &[
+            "train", "m.cnn", "--method", "adam", "--set", "beta=0.1", "--report", "json",
+        ],
+    );
+    let single: serde_json::Value = serde_json::from_slice(&single).unwrap();
+    assert_eq!(common::num(&single, "objective"), objective(0));
+}

@@ -306,6 +306,21 @@ pub fn train(model: &Model, sources: &SourceMap, method: &Method) -> Result<Trai
     train_with(model, sources, method, &mut |_| {})
 }
 
+/// [`train`], with Adam's first restart starting from `start` (the values of a network trained
+/// on a model of the same variables, e.g. the previous value of a sweep; a warm start, said in
+/// the notes). The other methods solve from scratch: Clarabel has no warm start.
+pub fn train_from(
+    model: &Model,
+    sources: &SourceMap,
+    method: &Method,
+    start: Option<&Values>,
+) -> Result<Trained, TrainError> {
+    match start {
+        Some(start) if method.kind == MethodKind::Adam => train_adam(model, method, Some(start)),
+        _ => train(model, sources, method),
+    }
+}
+
 /// [`train`], calling `on_pass` after every pass of a lowered method's loop (a progress line).
 pub fn train_with(
     model: &Model,
@@ -314,7 +329,7 @@ pub fn train_with(
     on_pass: &mut dyn FnMut(&Iteration),
 ) -> Result<Trained, TrainError> {
     if method.kind == MethodKind::Adam {
-        return train_adam(model, method);
+        return train_adam(model, method, None);
     }
     let t0 = Instant::now();
     match super::stages::lowering(model, sources, method)? {
@@ -541,8 +556,15 @@ fn finish(
     }
 }
 
-fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
-    let opts = adam::AdamOptions::from_method(method);
+fn train_adam(
+    model: &Model,
+    method: &Method,
+    start: Option<&Values>,
+) -> Result<Trained, TrainError> {
+    let mut opts = adam::AdamOptions::from_method(method);
+    let width = |v: &Values| v.to_flat().len();
+    let warm = start.filter(|s| width(s) == width(&Values::zeros(model)));
+    opts.start = warm.map(Values::to_flat);
     let net = model
         .networks
         .iter()
@@ -561,6 +583,9 @@ fn train_adam(model: &Model, method: &Method) -> Result<Trained, TrainError> {
     let result =
         adam::train(model, &opts).map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
     let mut notes = Vec::new();
+    if warm.is_some() {
+        notes.push("warm start: adam's first restart began from the previous network".into());
+    }
     if !model.constraints.is_empty() {
         notes.push(
             "adam does not enforce hard constraints: see their slacks (negative = violated)".into(),

@@ -2,9 +2,10 @@
 //! for each, and the value whose network does best on the validation rows.
 //!
 //! The criterion is the validation MSE for numeric targets and the validation balanced error
-//! (the mean of the per-class error rates) for classes; ties go to the earlier value. Each value
-//! is trained from the start: no method of cnnc can resume from another value's solution
-//! (Clarabel has no warm start; `adam` restarts from its seed).
+//! (the mean of the per-class error rates) for classes; ties go to the earlier value. With
+//! `adam`, the first restart of each value after the first begins from the previous value's
+//! network ([`super::train::train_from`]); the lowered methods solve each value from scratch
+//! (Clarabel has no warm start).
 
 use std::fmt::Write as _;
 
@@ -135,10 +136,18 @@ pub fn table(name: &str, runs: &[Run], best: Option<usize>) -> String {
                 "bal. error"
             }
         });
+    let value = |r: &Run| crate::syntax::print::format_number(r.value);
+    // The first column fits the constant's name and its longest value.
+    let w = runs
+        .iter()
+        .map(|r| value(r).len())
+        .chain([name.len(), 12])
+        .max()
+        .unwrap_or(12);
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<12} {:<16} {:>14} {:>14} {:>14} {:>14} {:>8} {:>9}",
+        "{:<w$} {:<16} {:>14} {:>14} {:>14} {:>14} {:>8} {:>9}",
         name,
         "status",
         "objective",
@@ -167,8 +176,8 @@ pub fn table(name: &str, runs: &[Run], best: Option<usize>) -> String {
             .unwrap_or_else(|| "-".into());
         let _ = writeln!(
             s,
-            "{:<12} {:<16} {:>14} {:>14} {:>14} {:>14} {:>8} {:>9.3}{}",
-            crate::syntax::print::format_number(r.value),
+            "{:<w$} {:<16} {:>14} {:>14} {:>14} {:>14} {:>8} {:>9.3}{}",
+            value(r),
             r.status.replace('_', " "),
             rep.and_then(|p| p.objective).map_or("-".into(), num),
             part(metrics.map(|m| &m.train)),
@@ -223,5 +232,21 @@ mod tests {
         assert_eq!(best(&runs), Some(2));
         assert_eq!(best(&runs[..2]), Some(1));
         assert_eq!(best(&[run(None)]), None);
+    }
+
+    #[test]
+    fn a_long_value_widens_the_first_column_and_keeps_the_others_aligned() {
+        let run = |value: f64| Run {
+            value,
+            status: "not run (E1204)".into(),
+            score: None,
+            report: None,
+        };
+        let t = table("beta", &[run(94.8683298051), run(1.0)], None);
+        let starts: Vec<usize> = t.lines().map(|l| l.find("not run").unwrap_or(0)).collect();
+        // The header's `status` and both rows' statuses start in the same column, after the
+        // 13 characters of the long value and a space.
+        assert_eq!(t.lines().next().unwrap().find("status"), Some(14), "{t}");
+        assert_eq!(starts[1..], [14, 14], "{t}");
     }
 }

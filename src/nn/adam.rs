@@ -38,6 +38,11 @@ pub struct AdamOptions {
     pub restarts: usize,
     /// Seed of the random starts.
     pub seed: u64,
+    /// Where the first restart starts instead of a random point (a warm start: the flat
+    /// values of a network trained before, such as the previous value of a `cnnc tune`
+    /// sweep); ignored when its length is not the model's.
+    #[serde(skip)]
+    pub start: Option<Vec<f64>>,
 }
 
 impl Default for AdamOptions {
@@ -48,6 +53,7 @@ impl Default for AdamOptions {
             epochs: 5000,
             restarts: 10,
             seed: 0,
+            start: None,
         }
     }
 }
@@ -65,6 +71,7 @@ impl AdamOptions {
             epochs: num("epochs").map_or(d.epochs, |x| x.max(0.0) as usize),
             restarts: num("restarts").map_or(d.restarts, |x| x.max(0.0) as usize),
             seed: num("seed").map_or(d.seed, |x| x.max(0.0) as u64),
+            start: None,
         }
     }
 }
@@ -113,6 +120,9 @@ pub fn train(model: &Model, opts: &AdamOptions) -> Result<AdamResult, EvalError>
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
         rng.set_stream(r as u64);
         let mut x = initial_point(model, &mut rng).to_flat();
+        if let Some(start) = opts.start.as_ref().filter(|s| r == 0 && s.len() == x.len()) {
+            x.clone_from(start);
+        }
         project(&mut x, &lower, &upper);
         let (restart, point) = run(model, opts, x, (&lower, &upper), r)?;
         if best

@@ -51,6 +51,7 @@ fn adam_stays_above_the_convex_optimum_on_seed003() {
         epochs: 2000,
         restarts: 5,
         seed: 3,
+        start: None,
     };
     for width in 1..=4 {
         let m = seed003(width);
@@ -107,6 +108,7 @@ fn adam_reaches_the_least_squares_optimum() {
         epochs: 5000,
         restarts: 2,
         seed: 1,
+        start: None,
     };
     let r = train(&m, &opts).expect("trains");
     let optimum = 127.0 / 97.0;
@@ -124,7 +126,14 @@ fn adam_reaches_the_least_squares_optimum() {
         assert!((g - want).abs() < 1e-5, "weights {got}");
     }
     // A single step is far from it.
-    let one = train(&m, &AdamOptions { epochs: 1, ..opts }).expect("trains");
+    let one = train(
+        &m,
+        &AdamOptions {
+            epochs: 1,
+            ..opts.clone()
+        },
+    )
+    .expect("trains");
     assert!(
         one.objective > optimum * 1.01,
         "one step: {}",
@@ -140,15 +149,65 @@ fn adam_is_reproducible_from_its_seed() {
         epochs: 200,
         restarts: 3,
         seed: 42,
+        start: None,
     };
     let a = train(&m, &opts).expect("trains");
     let b = train(&m, &opts).expect("trains");
     assert_eq!(a.restarts, b.restarts);
     assert_eq!(a.values, b.values);
-    let c = train(&m, &AdamOptions { seed: 43, ..opts }).expect("trains");
+    let c = train(
+        &m,
+        &AdamOptions {
+            seed: 43,
+            ..opts.clone()
+        },
+    )
+    .expect("trains");
     assert_ne!(a.restarts, c.restarts);
     // Restarts start from different points.
     assert_ne!(a.restarts[0].initial, a.restarts[1].initial);
+}
+
+#[test]
+fn a_warm_start_begins_the_first_restart_where_it_is_given() {
+    let m = seed003(3);
+    let opts = AdamOptions {
+        lr: 1e-2,
+        epochs: 300,
+        restarts: 2,
+        seed: 7,
+        start: None,
+    };
+    let cold = train(&m, &opts).expect("trains");
+    let point = cold.values.to_flat();
+    let warm = train(
+        &m,
+        &AdamOptions {
+            start: Some(point.clone()),
+            ..opts.clone()
+        },
+    )
+    .expect("trains");
+    // The first restart starts at the given point, the second where it did before.
+    let f0 = crate::nn::eval::objective(&m, &cold.values).expect("evaluates");
+    assert_eq!(warm.restarts[0].initial, f0);
+    assert_eq!(warm.restarts[1].initial, cold.restarts[1].initial);
+    assert!(
+        warm.objective <= cold.objective,
+        "{} > {}",
+        warm.objective,
+        cold.objective
+    );
+    // A point of another length is ignored.
+    let other = train(
+        &m,
+        &AdamOptions {
+            start: Some(vec![0.0; point.len() + 1]),
+            ..opts.clone()
+        },
+    )
+    .expect("trains");
+    assert_eq!(other.restarts, cold.restarts);
 }
 
 #[test]
@@ -176,6 +235,7 @@ fn bounds_are_projected_and_constraints_reported_not_enforced() {
             epochs: 500,
             restarts: 1,
             seed: 0,
+            start: None,
         },
     )
     .expect("trains");
