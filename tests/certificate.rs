@@ -104,11 +104,15 @@ fn the_working_set_reaches_the_full_solve_with_a_certificate_for_every_loss() {
         let dir = tempfile::tempdir().unwrap();
         write_data(dir.path(), 24, 7 + i as u64, *classify);
         write_model(dir.path(), loss, 0.05, constraint, "enumeration = exact");
-        let ws = train(dir.path(), "model.cnn", &["--option", "working_set=true"]);
-        let full = train(dir.path(), "model.cnn", &[]);
+        let ws = train(dir.path(), "model.cnn", &[]);
+        assert_eq!(
+            ws["lowering"]["working_set"], true,
+            "the default above 4 candidates per sample"
+        );
+        let full = train(dir.path(), "model.cnn", &["--option", "working_set=false"]);
         assert_eq!(
             full["patterns"]["rounds"], 1,
-            "the default solves every pattern at once"
+            "working_set = false solves every pattern at once"
         );
         let (a, b) = (num(&ws, "objective"), num(&full, "objective"));
         assert!(
@@ -126,7 +130,18 @@ fn the_working_set_reaches_the_full_solve_with_a_certificate_for_every_loss() {
             assert!(num(c, "relative_gap") <= 1e-5, "{loss} {constraint}: {c}");
             assert!(hidden_width(r) <= 24, "{loss}: {}", hidden_width(r));
         }
-        // The working set solves smaller programs.
+        // The working set solves smaller programs: after a pass it keeps a basic solution's
+        // patterns (at most n = 24) and adds at most n.
+        let rounds = ws["lowering"]["rounds"].as_array().unwrap();
+        assert!(
+            rounds.iter().any(|r| r["dropped"].as_u64().unwrap() > 0),
+            "{loss}: {rounds:?}"
+        );
+        let total = ws["lowering"]["candidates"].as_u64().unwrap();
+        for r in rounds {
+            assert!(r["added"].as_u64().unwrap() <= 24, "{loss}: {r}");
+            assert!(r["patterns"].as_u64().unwrap() < total / 2, "{loss}: {r}");
+        }
         let cols = |r: &serde_json::Value| r["sizes"]["variables"].as_u64().unwrap();
         assert!(cols(&ws) < cols(&full), "{} vs {}", cols(&ws), cols(&full));
         assert!(
@@ -134,6 +149,31 @@ fn the_working_set_reaches_the_full_solve_with_a_certificate_for_every_loss() {
             "{}",
             ws["patterns"]
         );
+    }
+}
+
+#[test]
+fn the_working_set_is_on_by_default_only_above_four_candidates_per_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path(), 40, 5, false);
+    // 40 samples: on with more than 160 candidates, off with at most 160 (and more than the
+    // 64 that are always solved whole).
+    for (count, on) in [(1000, true), (150, false)] {
+        let method = format!("enumeration = sampled, count = {count}, seed = 2");
+        write_model(dir.path(), "squared_error", 0.05, "", &method);
+        let r = train(dir.path(), "model.cnn", &["--option", "search=false"]);
+        let candidates = r["lowering"]["candidates"].as_u64().unwrap();
+        assert_eq!(
+            r["lowering"]["working_set"], on,
+            "{count}: {}",
+            r["lowering"]
+        );
+        assert_eq!(
+            candidates > 160,
+            on,
+            "{count} draws gave {candidates} patterns"
+        );
+        assert!(candidates > 64, "{candidates}");
     }
 }
 

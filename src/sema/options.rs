@@ -133,7 +133,7 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
                 word("gaussian"),
             ),
             ("merge", Kind::Bool, boolean(true)),
-            ("working_set", Kind::Bool, boolean(false)),
+            ("working_set", Kind::Bool, None),
             ("search", Kind::Bool, boolean(true)),
             ("starts", Kind::Count, num(64.0)),
             ("reduce", Kind::Bool, boolean(true)),

@@ -65,8 +65,10 @@ pub struct Options {
     /// Whether neurons with the same activation pattern are merged after recovery (`merge`,
     /// default true).
     pub merge: bool,
-    /// Solve on a working set of patterns grown by pricing (`working_set`, default false:
-    /// every candidate at once, which measured faster; docs/PERFORMANCE.md).
+    /// Solve on a working set of patterns grown by pricing (`working_set`; by default on when
+    /// there are more than [`super::working_set::AUTO_PER_SAMPLE`] candidates per sample and
+    /// output, where it measured faster than solving every candidate at once;
+    /// docs/PERFORMANCE.md).
     pub working_set: bool,
     /// In the working-set loop, look for violated patterns outside a sampled candidate set, at
     /// most as many in all as were drawn (`search`, default true;
@@ -93,6 +95,7 @@ impl Options {
         };
         Options {
             merge: flag("merge"),
+            // Resolved against the candidates' count in `lower` when not given.
             working_set: matches!(method.get("working_set"), Some(OptionValue::Bool(true))),
             search: flag("search"),
             starts: num("starts", 64.0) as usize,
@@ -124,7 +127,10 @@ pub fn lower(
         data.x.clone()
     };
     let candidates = find_patterns(&x, method)?;
-    let options = Options::of(method);
+    let mut options = Options::of(method);
+    if method.get("working_set").is_none() {
+        options.working_set = super::working_set::auto(candidates.len(), x.nrows(), net.outputs());
+    }
     let patterns = if options.working_set {
         super::working_set::initial(&x, &data.y, net.outputs(), output_bias, &candidates)
     } else {

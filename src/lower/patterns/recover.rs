@@ -189,7 +189,21 @@ pub fn regularizer_sum(net: &Network) -> f64 {
 /// predictions by at most `REDUCE_RTOL · t ‖a_j‖` per step of length `t`; on random data the
 /// total is at rounding level (1e-15 relative).
 pub fn reduce(net: &Network, x: &DMatrix<f64>) -> Network {
-    let (n, d) = (x.nrows(), net.u.ncols());
+    let d = net.u.ncols();
+    let mut rows = Vec::new();
+    let mut alpha = Vec::new();
+    for (j, cj) in basic(net, x) {
+        let u = net.u.row(j);
+        let root = cj.sqrt();
+        rows.push(u * (root / u.norm()));
+        alpha.push(root.copysign(net.alpha[j]));
+    }
+    network(d, &rows, alpha)
+}
+
+/// The neurons of [`reduce`]'s basic solution, in order, with their magnitudes `c_j`.
+pub fn basic(net: &Network, x: &DMatrix<f64>) -> Vec<(usize, f64)> {
+    let n = x.nrows();
     let m = net.width();
     let mut c = vec![0.0; m];
     let mut basis = Basis::new(n, n.min(m));
@@ -250,15 +264,7 @@ pub fn reduce(net: &Network, x: &DMatrix<f64>) -> Network {
     }
     let mut kept = basis.cols.clone();
     kept.sort_unstable();
-    let mut rows = Vec::with_capacity(kept.len());
-    let mut alpha = Vec::with_capacity(kept.len());
-    for &j in &kept {
-        let u = net.u.row(j);
-        let root = c[j].sqrt();
-        rows.push(u * (root / u.norm()));
-        alpha.push(root.copysign(net.alpha[j]));
-    }
-    network(d, &rows, alpha)
+    kept.into_iter().map(|j| (j, c[j])).collect()
 }
 
 /// The column `a_j = s_j (X ū_j)₊` of neuron `j`, with `norm = ‖u_j‖ > 0`.

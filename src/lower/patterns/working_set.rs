@@ -18,10 +18,15 @@
 //! objective at the recovered network is an upper bound; their difference is the certificate's
 //! gap.
 //!
-//! **Working set.** Solve on a few patterns, price every candidate at the new `λ`, add the most
-//! violated ones, repeat until none is violated beyond [`PRICE_RTOL`]; blocks outside the set
-//! are exactly zero. Then polish: solve once more on the support only, at tolerances
-//! [`POLISH_TOL`], and price again (back to growing if something is violated).
+//! **Working set.** Solve on a few patterns, price every candidate at the new `λ`, keep the
+//! patterns of a basic solution of the pass ([`super::recover::basic`]: at most n per output,
+//! the same predictions, no larger objective, so the next program still holds the pass's
+//! optimum; a pattern is dropped at most once), add the n most violated, and repeat until none
+//! is violated beyond [`PRICE_RTOL`] or the certificate's relative gap is at most
+//! [`GAP_RTOL`]; blocks outside the set are exactly zero. Once every ratio is below
+//! `1 +` [`CERTIFY_BELOW`] and the search found nothing, passes are solved at tolerances
+//! [`PASS_TOL`]. Then polish: solve once more on the basic support only and price again (back
+//! to growing if something is violated).
 
 use std::collections::HashSet;
 
@@ -29,6 +34,7 @@ use nalgebra::DMatrix;
 
 use super::lowering::{Lowered, STAGE};
 use super::price::{self, PricingData};
+use super::recover;
 use super::{Pattern, Patterns, Source};
 use crate::conic::canon::canonicalize;
 use crate::conic::ConicProblem;
@@ -47,8 +53,27 @@ pub const INITIAL: usize = 16;
 /// set would only add passes.
 pub const SOLVE_WHOLE: usize = 4 * INITIAL;
 
-/// The solver tolerances of the polishing pass (at most; tighter declared ones are kept).
-pub const POLISH_TOL: f64 = 1e-9;
+/// Without a declared `working_set`, it is on when there are more than this many candidates
+/// per sample and output: a pass holds at most about 2n patterns per output (a basic solution
+/// and n added), so below that ratio the passes are nearly the whole program.
+pub const AUTO_PER_SAMPLE: usize = 4;
+
+/// Whether the working set is on by default for `candidates` patterns, `n` samples and
+/// `outputs` outputs (see [`AUTO_PER_SAMPLE`]).
+pub fn auto(candidates: usize, n: usize, outputs: usize) -> bool {
+    candidates > SOLVE_WHOLE && candidates > AUTO_PER_SAMPLE * n * outputs.max(1)
+}
+
+/// The solver tolerances of the working-set passes near the end of the loop and of the polish
+/// (at most; tighter declared ones are kept).
+pub const PASS_TOL: f64 = 1e-9;
+
+/// The loop stops growing once the certificate's relative gap is at most this.
+pub const GAP_RTOL: f64 = 1e-6;
+
+/// The certificate is computed during the loop once the largest ratio is at most `1 +` this
+/// (above, the scaled dual point loses more than the gap tolerance).
+pub const CERTIFY_BELOW: f64 = 1e-3;
 
 /// Rounds of pricing before the loop stops without a certificate of convergence.
 pub const MAX_ROUNDS: usize = 200;
@@ -79,8 +104,13 @@ pub struct Round {
     pub added: usize,
     /// Of those, found by the pattern search (not among the candidates before).
     pub found: usize,
+    /// Patterns dropped after the pass: outside a basic solution of its program.
+    pub dropped: usize,
     /// Whether the pass was the polish of the support.
     pub polish: bool,
+    /// Whether the loop stopped growing after the pass because the certificate's relative gap
+    /// was at most [`GAP_RTOL`] (the candidates still violated were by solver noise).
+    pub certified: bool,
 }
 
 /// The loop's state.
@@ -96,6 +126,10 @@ pub struct State {
     pub rounds: Vec<Round>,
     /// Patterns found by the search in all, added to the candidates.
     pub found: usize,
+    /// Patterns dropped from the working set so far (each is dropped at most once).
+    pub dropped: HashSet<Pattern>,
+    /// Whether the next pass is solved at [`PASS_TOL`] (near the end of the loop).
+    pub tight: bool,
     /// The certificate of the last pass.
     pub certificate: Option<Certificate>,
     /// Why no certificate could be computed, for the report.
@@ -232,7 +266,9 @@ impl Lowered {
             max_ratio,
             added: 0,
             found: 0,
+            dropped: 0,
             polish,
+            certified: false,
         };
         if !self.options.working_set {
             self.state.rounds.push(round);
@@ -249,11 +285,12 @@ impl Lowered {
             .map(|(p, &r)| (r, p.clone()))
             .collect();
         // Outside a sampled candidate set: directions the local search finds, as many in all
-        // as were drawn.
+        // as were drawn, at most half of what is left per pass (the later, better dual points
+        // keep a share).
         let mut found = Vec::new();
         let budget = match self.candidates.source {
             Source::Sampled { draws, .. } if self.options.search => {
-                draws.saturating_sub(self.state.found)
+                draws.saturating_sub(self.state.found).div_ceil(2)
             }
             _ => 0,
         };
@@ -279,10 +316,19 @@ impl Lowered {
             }
         }
         drop(in_set);
+        // Candidates violated by little, with a certificate already as tight as asked: the
+        // rest of the loop would chase solver noise.
+        if !violated.is_empty() && found.is_empty() && max_ratio <= 1.0 + CERTIFY_BELOW {
+            self.certify(recovered, &lambda, max_ratio)?;
+            let gap = self.state.certificate.as_ref().and_then(|c| c.relative_gap);
+            if gap.is_some_and(|g| g.abs() <= GAP_RTOL) {
+                violated.clear();
+                round.certified = true;
+            }
+        }
         if !violated.is_empty() && self.state.rounds.len() + 1 < MAX_ROUNDS {
             violated.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-            let batch = 8 + self.patterns.len() / 2;
-            violated.truncate(batch);
+            violated.truncate(INITIAL.max(self.x.nrows()));
             let found_set: HashSet<&Pattern> = found.iter().collect();
             let added_found: Vec<Pattern> = violated
                 .iter()
@@ -293,20 +339,38 @@ impl Lowered {
             round.found = added_found.len();
             self.state.found += added_found.len();
             self.candidates.list.extend(added_found);
-            // After a polish the set was the support: grow from it.
+            // Keep the patterns of a basic solution (the same predictions and objective) and
+            // drop the rest: the next program still holds this solve's optimum.
+            // A pattern dropped once is not dropped again (no cycling on solver noise).
+            let keep = self.basic_support();
+            if !keep.is_empty() {
+                let keep: HashSet<&Pattern> = keep.iter().collect();
+                let (kept, gone): (Vec<Pattern>, Vec<Pattern>) = self
+                    .patterns
+                    .list
+                    .drain(..)
+                    .partition(|p| keep.contains(p) || self.state.dropped.contains(p));
+                round.dropped = gone.len();
+                self.state.dropped.extend(gone);
+                self.patterns.list = kept;
+            }
             self.patterns
                 .list
                 .extend(violated.into_iter().map(|(_, p)| p));
+            // Near the end (nothing found outside the candidates, every ratio close to 1),
+            // pricing needs an accurate `λ`.
+            self.state.tight = found.is_empty() && max_ratio <= 1.0 + CERTIFY_BELOW;
             self.state.rounds.push(round);
             self.state.phase = Phase::Grow;
             self.rebuild()?;
             self.show_pass("working set pass");
             return Ok(Next::Again);
         }
+        let round_certified = round.certified;
         self.state.rounds.push(round);
         if !polish && violated.is_empty() {
-            // Polish the support: the patterns with a non-zero block.
-            let support = self.support();
+            // Polish the support: the patterns of a basic solution.
+            let support = self.basic_support();
             if !support.is_empty() && support.len() < self.patterns.len() {
                 self.patterns.list = support;
                 self.state.phase = Phase::Polish;
@@ -317,7 +381,9 @@ impl Lowered {
         }
         self.state.phase = Phase::Done;
         self.certify(recovered, &lambda, max_ratio)?;
-        Ok(Next::Stop(if violated.is_empty() {
+        Ok(Next::Stop(if round_certified {
+            "certified to the gap tolerance"
+        } else if violated.is_empty() {
             "no violated pattern"
         } else {
             "round limit"
@@ -337,29 +403,48 @@ impl Lowered {
         });
     }
 
-    /// The patterns whose block (of any output, `v` or `w`) is non-zero at the last solve,
-    /// relative to the largest block: `1e-9`.
-    fn support(&self) -> Vec<Pattern> {
+    /// The patterns of a basic solution of the last solve ([`recover::basic`] per output: at
+    /// most n neurons, the same predictions, no larger regularizer), in working-set order.
+    fn basic_support(&self) -> Vec<Pattern> {
         let d = self.x.ncols();
         let prog = &self.translation.program;
-        let p = self.patterns.len();
-        let mut norms = vec![0.0f64; p];
+        let mut keep = vec![false; self.patterns.len()];
         for (v, w) in &self.blocks {
-            for id in [v, w] {
+            let mut rows = Vec::new();
+            let mut alpha = Vec::new();
+            let mut of = Vec::new();
+            for (id, sign) in [(v, 1.0), (w, -1.0)] {
                 let first = prog.vars[id.0].offset;
-                for (i, norm) in norms.iter_mut().enumerate() {
-                    let block = self.state.point.get(first + i * d..first + (i + 1) * d);
-                    let b: f64 = block.map_or(0.0, |b| b.iter().map(|x| x * x).sum::<f64>().sqrt());
-                    *norm = norm.max(b);
+                for i in 0..self.patterns.len() {
+                    let Some(block) = self.state.point.get(first + i * d..first + (i + 1) * d)
+                    else {
+                        continue;
+                    };
+                    let b = nalgebra::RowDVector::from_row_slice(block);
+                    let norm = b.norm();
+                    if norm > 0.0 && norm.is_finite() {
+                        rows.push(b / norm.sqrt());
+                        alpha.push(sign * norm.sqrt());
+                        of.push(i);
+                    }
                 }
             }
+            if rows.is_empty() {
+                continue;
+            }
+            let net = recover::Network {
+                u: DMatrix::from_rows(&rows),
+                alpha: nalgebra::DVector::from_vec(alpha),
+            };
+            for (j, _) in recover::basic(&net, &self.x) {
+                keep[of[j]] = true;
+            }
         }
-        let largest = norms.iter().copied().fold(0.0, f64::max);
         self.patterns
             .iter()
-            .zip(&norms)
-            .filter(|(_, &b)| b > 1e-9 * largest && b > 0.0)
-            .map(|(q, _)| q.clone())
+            .zip(&keep)
+            .filter(|(_, &k)| k)
+            .map(|(p, _)| p.clone())
             .collect()
     }
 
@@ -368,15 +453,16 @@ impl Lowered {
         self.build(bias)
     }
 
-    /// The solver settings of the next pass: [`POLISH_TOL`] for the polish.
+    /// The solver settings of the next pass: [`PASS_TOL`] for the polish and for the passes
+    /// near the end of the loop, whose pricing needs a `λ` accurate well below [`PRICE_RTOL`].
     pub(crate) fn settings_for_pass(&self, base: &Settings) -> Settings {
-        if self.state.phase != Phase::Polish {
+        if !self.options.working_set || !(self.state.tight || self.state.phase == Phase::Polish) {
             return base.clone();
         }
         Settings {
-            tol_gap_abs: base.tol_gap_abs.min(POLISH_TOL),
-            tol_gap_rel: base.tol_gap_rel.min(POLISH_TOL),
-            tol_feas: base.tol_feas.min(POLISH_TOL),
+            tol_gap_abs: base.tol_gap_abs.min(PASS_TOL),
+            tol_gap_rel: base.tol_gap_rel.min(PASS_TOL),
+            tol_feas: base.tol_feas.min(PASS_TOL),
             ..base.clone()
         }
     }
