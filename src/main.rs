@@ -308,7 +308,7 @@ fn run() -> ExitCode {
             weights,
             plot,
             ..
-        } => match checked_plot(plot.as_deref()) {
+        } => match checked_plot(plot.as_deref(), out.is_none()) {
             Ok(plot) => eval(&input, &weights, out, plot.as_ref()),
             Err(code) => return code,
         },
@@ -316,7 +316,7 @@ fn run() -> ExitCode {
             input,
             methods,
             plot,
-        } => match checked_plot(plot.as_deref()) {
+        } => match checked_plot(plot.as_deref(), true) {
             Ok(plot) => compare(&input, &methods, plot.as_ref()),
             Err(code) => return code,
         },
@@ -327,7 +327,7 @@ fn run() -> ExitCode {
             report,
             plot,
             ..
-        } => match checked_plot(plot.as_deref()) {
+        } => match checked_plot(plot.as_deref(), true) {
             Ok(plot) => tune(&input, &over, method.as_deref(), out, report, plot.as_ref()),
             Err(code) => return code,
         },
@@ -365,7 +365,7 @@ fn run() -> ExitCode {
             report,
             plot,
             ..
-        } => match checked_plot(plot.as_deref()) {
+        } => match checked_plot(plot.as_deref(), true) {
             Ok(plot) => train(&input, method.as_deref(), out, report, plot.as_ref()),
             Err(code) => return code,
         },
@@ -382,6 +382,19 @@ fn run() -> ExitCode {
             precision,
             output,
         } => match (export_format(format, precision, &output), out) {
+            (Ok((ExportFormat::Onnx, _)), Some(out))
+                if out.is_stdout() && std::io::stdout().is_terminal() =>
+            {
+                let d = Diagnostic::error(
+                    "E0004",
+                    "an ONNX graph is binary: not written to a terminal",
+                )
+                .with_help(
+                    "redirect standard output to a file or a pipe, or give `-o` a file name",
+                );
+                let _ = report(&SourceMap::new(), &[d]);
+                return ExitCode::from(2);
+            }
             (Ok((format, precision)), Some(out)) => export(&weights, format, precision, out),
             (Err(d), _) => {
                 let _ = report(&SourceMap::new(), &[d]);
@@ -399,12 +412,18 @@ fn run() -> ExitCode {
     }
 }
 
-/// A `--plot` target, checked before any work as `-o` is (exit 2 when it cannot be written).
-fn checked_plot(plot: Option<&Path>) -> Result<Option<Output>, ExitCode> {
-    plot.map(Output::check).transpose().map_err(|e| {
+/// A `--plot` target, checked before any work as `-o` is (exit 2 when it cannot be written, or
+/// when it is `-` and the command prints its report to standard output: `busy`).
+fn checked_plot(plot: Option<&Path>, busy: bool) -> Result<Option<Output>, ExitCode> {
+    let out = plot.map(Output::check).transpose().map_err(|e| {
         let _ = report(&SourceMap::new(), &[e.to_diagnostic("E0002", "plot file")]);
         ExitCode::from(2)
-    })
+    })?;
+    if busy && out.as_ref().is_some_and(Output::is_stdout) {
+        let _ = report(&SourceMap::new(), &[stdout_busy("--plot", "the figure")]);
+        return Err(ExitCode::from(2));
+    }
+    Ok(out)
 }
 
 /// Writes a drawn figure to its `--plot` target.
@@ -460,7 +479,26 @@ fn precheck(command: &Command) -> Result<Option<Output>, Diagnostic> {
             .with_note(e.to_string())
     })?;
     let out = Output::check(path).map_err(|e| e.to_diagnostic(code, noun))?;
+    if out.is_stdout() {
+        match command {
+            // Their output goes to standard output anyway.
+            Command::Eval { .. } | Command::Compile { .. } => return Ok(None),
+            Command::Train { .. } | Command::Tune { .. } => {
+                return Err(stdout_busy("-o", "the weights"));
+            }
+            _ => {}
+        }
+    }
     Ok(Some(out))
+}
+
+/// `OPTION -` where standard output already carries the command's report or table (E0004).
+fn stdout_busy(option: &str, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        "E0004",
+        format!("`{option} -` would mix {what} into the report on standard output"),
+    )
+    .with_help(format!("give `{option}` a file name"))
 }
 
 /// `cnnc export`'s format (given, or by the extension of `-o`) and ONNX precision. A JSON file
@@ -543,6 +581,10 @@ fn export(
             vec![e.to_diagnostic("E0002", "output file")],
         )
     })?;
+    if out.is_stdout() {
+        // The data are the output: nothing else goes there.
+        return Ok(());
+    }
     print(&format!(
         "wrote {} ({kind}, {} bytes): {}\n",
         out.path().display(),

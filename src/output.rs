@@ -5,7 +5,9 @@
 //! a temporary file in the same directory, fsync, rename. A replaced file keeps its mode; a new
 //! one gets `0o666` less the umask. A symbolic link is followed and the file it names replaced,
 //! the link kept. Any other kind of target (a FIFO, a device) is opened and written in place,
-//! never replaced. While a temporary file exists its path is registered, and
+//! never replaced. The path `-` is standard output ([`Output::is_stdout`]): the command decides
+//! whether that is allowed (not where standard output already carries a report); a closed pipe
+//! there ends cnnc quietly with [`EXIT_BROKEN_PIPE`]. While a temporary file exists its path is registered, and
 //! [`remove_temp_on_signals`] makes SIGINT and SIGTERM remove it before exiting with
 //! 128 + the signal (130, 143).
 //!
@@ -63,6 +65,8 @@ pub struct Output {
     file: PathBuf,
     /// Replaced atomically (regular or new file) or written in place (anything else).
     replace: bool,
+    /// The path is `-`: standard output.
+    stdout: bool,
 }
 
 /// Why an output cannot be written.
@@ -136,6 +140,14 @@ impl Output {
             error,
             help: CHECK_HELP,
         };
+        if path.as_os_str() == "-" {
+            return Ok(Output {
+                path: path.to_path_buf(),
+                file: path.to_path_buf(),
+                replace: false,
+                stdout: true,
+            });
+        }
         let file = resolve(path).map_err(|e| fail("cannot follow the link".into(), Some(e)))?;
         let replace = match fs::metadata(&file) {
             Ok(m) if m.is_dir() => return Err(fail("it is a directory".into(), None)),
@@ -171,12 +183,18 @@ impl Output {
             path: path.to_path_buf(),
             file,
             replace,
+            stdout: false,
         })
     }
 
     /// The path as given.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the target is standard output (the path `-`).
+    pub fn is_stdout(&self) -> bool {
+        self.stdout
     }
 
     /// Writes `bytes` to the target: atomically for a regular or new file, in place otherwise.
@@ -191,6 +209,15 @@ impl Output {
                 IN_PLACE_HELP
             },
         };
+        if self.stdout {
+            let mut out = io::stdout().lock();
+            return match out.write_all(bytes).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    std::process::exit(EXIT_BROKEN_PIPE.into())
+                }
+                r => r.map_err(|e| fail("writing failed", e)),
+            };
+        }
         if !self.replace {
             let mut f = OpenOptions::new()
                 .write(true)

@@ -270,8 +270,18 @@ fn an_unwritable_output_is_refused_before_any_work() {
 
 #[test]
 fn a_closed_pipe_ends_cnnc_quietly() {
-    let cases: [(&[&str], bool); 6] = [
+    let cases: [(&[&str], bool); 7] = [
         (&["--help"], true),
+        (
+            &[
+                "export",
+                "--weights",
+                "examples/weights/seed003.json",
+                "-o",
+                "-",
+            ],
+            true,
+        ),
         (&["train", "--no-such-flag"], false),
         (&["train", MODEL], true),
         (&["compare", MODEL], true),
@@ -377,4 +387,113 @@ fn a_signal_during_the_write_leaves_no_temporary_file() {
         assert_eq!(names(d.path()), ["w.json"], "SIG{signal}");
         assert_eq!(fs::read_to_string(&target).expect("reads"), "old\n");
     }
+}
+
+/// `cnnc ARGS…` in `dir`, with the model and weights given from the project's root.
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    cnnc()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("cnnc runs")
+}
+
+#[test]
+fn a_dash_is_standard_output_where_nothing_else_is_printed_there() {
+    let d = dir();
+    let root = common::root();
+    let model = root.join(MODEL);
+    let model = model.to_str().unwrap();
+    let weights = root.join("examples/weights/seed003.json");
+    let weights = weights.to_str().unwrap();
+    // compile and eval print their output there anyway: `-o -` is the same.
+    let out = run_in(d.path(), &["compile", model, "--emit", "cbf", "-o", "-"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), cbf());
+    let plain = run_in(d.path(), &["eval", model, "--weights", weights]);
+    let dash = run_in(d.path(), &["eval", model, "--weights", weights, "-o", "-"]);
+    assert!(dash.status.success(), "{}", stderr(&dash));
+    assert_eq!(dash.stdout, plain.stdout);
+    assert!(plain.stdout.starts_with(b"part,"), "predictions CSV");
+    // export writes the data alone, byte for byte what a file receives.
+    for format in ["json", "onnx"] {
+        let file = format!("w.{format}");
+        let to_file = run_in(d.path(), &["export", "--weights", weights, "-o", &file]);
+        assert!(to_file.status.success(), "{}", stderr(&to_file));
+        let dash = run_in(
+            d.path(),
+            &[
+                "export",
+                "--weights",
+                weights,
+                "--format",
+                format,
+                "-o",
+                "-",
+            ],
+        );
+        assert!(dash.status.success(), "{}", stderr(&dash));
+        assert_eq!(
+            dash.stdout,
+            fs::read(d.path().join(&file)).unwrap(),
+            "{format}"
+        );
+    }
+    // train and tune print their report there: `-o -` and `--plot -` are refused before any
+    // work, and no file named `-` appears.
+    for args in [
+        &["train", model, "-o", "-"][..],
+        &["train", model, "--plot", "-"],
+        &["compare", model, "--plot", "-"],
+        &["eval", model, "--weights", weights, "--plot", "-"],
+    ] {
+        let out = run_in(d.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("E0004") && err.contains(" -` would mix"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    assert_eq!(names(d.path()), ["w.json", "w.onnx"]);
+}
+
+#[test]
+fn an_onnx_graph_is_not_written_to_a_terminal() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut main, mut side) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the integers; the null pointers ask for
+    // no name, settings or window size.
+    let rc = unsafe {
+        libc::openpty(
+            &mut main,
+            &mut side,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors are open and owned here alone.
+    let (main, side) = unsafe { (OwnedFd::from_raw_fd(main), OwnedFd::from_raw_fd(side)) };
+    let out = cnnc()
+        .args([
+            "export",
+            "--weights",
+            "examples/weights/seed003.json",
+            "-o",
+            "-",
+        ])
+        .stdout(Stdio::from(side))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("cnnc runs");
+    drop(main);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("E0004") && err.contains("not written to a terminal"),
+        "{err}"
+    );
 }
