@@ -243,6 +243,19 @@ fn every_pattern_example_has_at_most_n_neurons_and_no_bug_note() {
         let notes = r["notes"].to_string();
         assert!(!notes.contains("BUG"), "{file}: {notes}");
         assert!(r["certificate"].is_object(), "{file}");
+        assert!(num(&r["certificate"], "relative_gap") <= 1e-6, "{file}");
+        // docs/PATTERNS.md: seed 002's 2,863 patterns for 54 samples take the working set by
+        // default, and no pass holds more than about 2n of them.
+        let ws = &r["lowering"];
+        if file.contains("seed002") {
+            assert_eq!(ws["working_set"], true, "{ws}");
+            for round in ws["rounds"].as_array().unwrap() {
+                assert!(
+                    round["patterns"].as_u64().unwrap() <= 2 * n as u64,
+                    "{round}"
+                );
+            }
+        }
     }
     let _ = root();
 }
