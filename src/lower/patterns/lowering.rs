@@ -217,7 +217,18 @@ impl Lowered {
             .collect();
         if !missing.is_empty() {
             let data = super::PricingData::new(&self.x);
-            let found = super::price::facets_all(&data, &missing);
+            // In chunks, so that a long search (seconds on diabetes) shows on the progress line.
+            let mut found = Vec::with_capacity(missing.len());
+            for chunk in missing.chunks(64) {
+                found.extend(super::price::facets_all(&data, chunk));
+                crate::progress::status(|| {
+                    format!(
+                        "facet rows of {} of {} patterns",
+                        found.len(),
+                        missing.len()
+                    )
+                });
+            }
             let missing: Vec<super::Pattern> = missing.into_iter().cloned().collect();
             self.facets.extend(missing.into_iter().zip(found));
         }
