@@ -119,7 +119,7 @@ impl Activity {
         Activity::with_target(target, what, Duration::from_secs(1))
     }
 
-    fn with_target(target: ProgressDrawTarget, what: &str, after: Duration) -> Activity {
+    pub(crate) fn with_target(target: ProgressDrawTarget, what: &str, after: Duration) -> Activity {
         let bar = ProgressBar::with_draw_target(None, target).with_style(
             ProgressStyle::with_template("{prefix}  {msg}  {elapsed}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),

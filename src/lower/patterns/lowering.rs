@@ -700,3 +700,44 @@ fn signs(
         0.0
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use indicatif::{InMemoryTerm, ProgressDrawTarget};
+
+    use crate::diag::SourceMap;
+
+    #[test]
+    fn the_facet_search_shows_on_the_progress_line() {
+        let text = "use losses.{squared_error}
+            use regularizers.{weight_decay}
+            data train = inline(x = [[-2], [-1], [0], [1], [2]], y = [1, 0, 0, 0, 1])
+            network net(train) { dense(4, relu, bias = column)  dense(1, bias = none) }
+            minimize squared_error(net(train.x), train.y) + weight_decay(net, 0.1)
+            method patterns(enumeration = exact)";
+        let mut sources = SourceMap::new();
+        let src = sources.add("t.cnn", None, text.to_string());
+        let (_, model) = crate::frontend(
+            &mut sources,
+            src,
+            std::path::Path::new("."),
+            &Default::default(),
+        )
+        .expect("checks");
+        let term = InMemoryTerm::new(4, 120);
+        let target = ProgressDrawTarget::term_like(Box::new(term.clone()));
+        let activity =
+            crate::progress::Activity::with_target(target, "patterns", std::time::Duration::ZERO);
+        let lowered = super::lower(&model, &sources, &model.methods[0]).expect("lowers");
+        // 9 exact patterns, one chunk.
+        assert_eq!(lowered.candidates.len(), 9);
+        assert!(
+            term.contents()
+                .starts_with("patterns  facet rows of 9 of 9 patterns"),
+            "{}",
+            term.contents()
+        );
+        drop(activity);
+        assert_eq!(term.contents(), "");
+    }
+}
