@@ -12,6 +12,17 @@ use crate::syntax::ast::BinOp;
 /// the non-convex objective below, for any width.
 const SEED003_OPTIMUM: f64 = 8.769406953e-4;
 
+/// Options with no warm start.
+fn options(lr: f64, epochs: usize, restarts: usize, seed: u64) -> AdamOptions {
+    AdamOptions {
+        lr,
+        epochs,
+        restarts,
+        seed,
+        start: None,
+    }
+}
+
 /// seed003: `x = [-1, -5, 2, 0, 3]` with a ones column (a bias column in the hidden layer),
 /// `y = [1, -1, 1, -1, 1]`, `½‖Σ_j (X u_j)₊ α_j − y‖² + (β/2) Σ_j (‖u_j‖² + α_j²)`, β = 1e-4.
 fn seed003(width: usize) -> Model {
@@ -46,13 +57,7 @@ fn seed003(width: usize) -> Model {
 
 #[test]
 fn adam_stays_above_the_convex_optimum_on_seed003() {
-    let opts = AdamOptions {
-        lr: 1e-2,
-        epochs: 2000,
-        restarts: 5,
-        seed: 3,
-        start: None,
-    };
+    let opts = options(1e-2, 2000, 5, 3);
     for width in 1..=4 {
         let m = seed003(width);
         let r = train(&m, &opts).expect("trains");
@@ -103,13 +108,7 @@ fn adam_reaches_the_least_squares_optimum() {
         )],
     );
     minimize(&mut m, bin(BinOp::Mul, num(0.5), fit));
-    let opts = AdamOptions {
-        lr: 1e-2,
-        epochs: 5000,
-        restarts: 2,
-        seed: 1,
-        start: None,
-    };
+    let opts = options(1e-2, 5000, 2, 1);
     let r = train(&m, &opts).expect("trains");
     let optimum = 127.0 / 97.0;
     assert!(
@@ -144,13 +143,7 @@ fn adam_reaches_the_least_squares_optimum() {
 #[test]
 fn adam_is_reproducible_from_its_seed() {
     let m = seed003(3);
-    let opts = AdamOptions {
-        lr: 1e-2,
-        epochs: 200,
-        restarts: 3,
-        seed: 42,
-        start: None,
-    };
+    let opts = options(1e-2, 200, 3, 42);
     let a = train(&m, &opts).expect("trains");
     let b = train(&m, &opts).expect("trains");
     assert_eq!(a.restarts, b.restarts);
@@ -171,13 +164,7 @@ fn adam_is_reproducible_from_its_seed() {
 #[test]
 fn a_warm_start_begins_the_first_restart_where_it_is_given() {
     let m = seed003(3);
-    let opts = AdamOptions {
-        lr: 1e-2,
-        epochs: 300,
-        restarts: 2,
-        seed: 7,
-        start: None,
-    };
+    let opts = options(1e-2, 300, 2, 7);
     let cold = train(&m, &opts).expect("trains");
     let point = cold.values.to_flat();
     let warm = train(
@@ -228,17 +215,7 @@ fn bounds_are_projected_and_constraints_reported_not_enforced() {
         rhs: vec![num(10.0)],
         span: Default::default(),
     });
-    let r = train(
-        &m,
-        &AdamOptions {
-            lr: 0.05,
-            epochs: 500,
-            restarts: 1,
-            seed: 0,
-            start: None,
-        },
-    )
-    .expect("trains");
+    let r = train(&m, &options(0.05, 500, 1, 0)).expect("trains");
     let got = r.values.get(u);
     assert_eq!(got.as_slice(), &[1.0, 1.0]);
     assert!((r.objective - 8.0).abs() < 1e-12);
