@@ -562,9 +562,11 @@ fn train_adam(
     start: Option<&Values>,
 ) -> Result<Trained, TrainError> {
     let mut opts = adam::AdamOptions::from_method(method);
-    let width = |v: &Values| v.to_flat().len();
-    let warm = start.filter(|s| width(s) == width(&Values::zeros(model)));
-    opts.start = warm.map(Values::to_flat);
+    // A start of another model's shape is not used (adam would ignore it too).
+    opts.start = start
+        .map(Values::to_flat)
+        .filter(|s| s.len() == Values::zeros(model).to_flat().len());
+    let warm = opts.start.is_some();
     let net = model
         .networks
         .iter()
@@ -583,7 +585,7 @@ fn train_adam(
     let result =
         adam::train(model, &opts).map_err(|e| TrainError::Invalid(vec![e.to_diagnostic()]))?;
     let mut notes = Vec::new();
-    if warm.is_some() {
+    if warm {
         notes.push("warm start: adam's first restart began from the previous network".into());
     }
     if !model.constraints.is_empty() {

@@ -67,6 +67,11 @@ impl Network {
 /// Neurons of the non-zero blocks, in pattern order (`v_i` before `w_i`). A block is zero when
 /// its norm is at most `zero_rtol` times the largest block norm (see [`ZERO_BLOCK_RTOL`]).
 pub fn recover(blocks: &Blocks, zero_rtol: f64) -> Network {
+    recover_indexed(blocks, zero_rtol).0
+}
+
+/// [`recover`], with the pattern (row of the blocks) each neuron comes from.
+pub fn recover_indexed(blocks: &Blocks, zero_rtol: f64) -> (Network, Vec<usize>) {
     let d = blocks.v.ncols();
     let largest = blocks
         .v
@@ -76,6 +81,7 @@ pub fn recover(blocks: &Blocks, zero_rtol: f64) -> Network {
         .fold(0.0, f64::max);
     let mut rows = Vec::new();
     let mut alpha = Vec::new();
+    let mut of = Vec::new();
     for i in 0..blocks.v.nrows() {
         for (block, sign) in [(&blocks.v, 1.0), (&blocks.w, -1.0)] {
             let v = block.row(i);
@@ -83,10 +89,11 @@ pub fn recover(blocks: &Blocks, zero_rtol: f64) -> Network {
             if norm > 0.0 && norm > zero_rtol * largest {
                 rows.push(v / norm.sqrt());
                 alpha.push(sign * norm.sqrt());
+                of.push(i);
             }
         }
     }
-    network(d, &rows, alpha)
+    (network(d, &rows, alpha), of)
 }
 
 /// Merges neurons with the same output sign and the same actual activation pattern on `x`, and

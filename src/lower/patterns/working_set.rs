@@ -406,38 +406,31 @@ impl Lowered {
     /// The patterns of a basic solution of the last solve ([`recover::basic`] per output: at
     /// most n neurons, the same predictions, no larger regularizer), in working-set order.
     fn basic_support(&self) -> Vec<Pattern> {
-        let d = self.x.ncols();
+        let (d, p) = (self.x.ncols(), self.patterns.len());
         let prog = &self.translation.program;
-        let mut keep = vec![false; self.patterns.len()];
+        // Column-major d×P: column i is block i; as rows, P×d (as the recovery reads them).
+        let block = |id: &crate::convex::VarId| {
+            let first = prog.vars[id.0].offset;
+            self.state
+                .point
+                .get(first..first + p * d)
+                .map(|vals| DMatrix::from_column_slice(d, p, vals).transpose())
+        };
+        let mut keep = vec![false; p];
         for (v, w) in &self.blocks {
-            let mut rows = Vec::new();
-            let mut alpha = Vec::new();
-            let mut of = Vec::new();
-            for (id, sign) in [(v, 1.0), (w, -1.0)] {
-                let first = prog.vars[id.0].offset;
-                for i in 0..self.patterns.len() {
-                    let Some(block) = self.state.point.get(first + i * d..first + (i + 1) * d)
-                    else {
-                        continue;
-                    };
-                    let b = nalgebra::RowDVector::from_row_slice(block);
-                    let norm = b.norm();
-                    if norm > 0.0 && norm.is_finite() {
-                        rows.push(b / norm.sqrt());
-                        alpha.push(sign * norm.sqrt());
-                        of.push(i);
-                    }
-                }
-            }
-            if rows.is_empty() {
+            let (Some(v), Some(w)) = (block(v), block(w)) else {
                 continue;
-            }
+            };
+            let (net, of) = recover::recover_indexed(&recover::Blocks { v, w }, 0.0);
+            // Every `v` neuron before every `w` one: the basic solution depends on the order.
+            let mut order: Vec<usize> = (0..net.width()).collect();
+            order.sort_by_key(|&j| net.alpha[j] < 0.0);
             let net = recover::Network {
-                u: DMatrix::from_rows(&rows),
-                alpha: nalgebra::DVector::from_vec(alpha),
+                u: net.u.select_rows(&order),
+                alpha: net.alpha.select_rows(&order),
             };
             for (j, _) in recover::basic(&net, &self.x) {
-                keep[of[j]] = true;
+                keep[of[order[j]]] = true;
             }
         }
         self.patterns
