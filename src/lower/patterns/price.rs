@@ -49,6 +49,11 @@ pub const DEPENDENT_TOL: f64 = 1e-10;
 /// implied by them ([`facets`]).
 pub const FACET_TOL: f64 = 1e-9;
 
+/// Steps of the perceptron that moves the facet test's centre direction into its cone
+/// ([`facets`]): each adds a tenth of the centre's length along the row it is closest to
+/// violating. 50 steps cost less than one NNLS and halved the rows tested in full on diabetes.
+const CENTRE_STEPS: usize = 50;
+
 /// A direction realizes a pattern when every non-zero unit row is farther than this from its
 /// hyperplane (relative to `‖u‖`): ten times the enumeration's tie tolerance.
 pub const REALIZE_MARGIN: f64 = 10.0 * TIE_TOL;
@@ -391,9 +396,18 @@ fn signs(pattern: &Pattern) -> Vec<f64> {
 ///
 /// With `a_j = ±x̂_j`, row `j` is redundant iff `a_j ∈ cone{a_k : k ≠ j}` (Farkas, `K` being
 /// full-dimensional), i.e. iff `Π_{K'}(−a_j) = 0` for the cone `K'` of the other rows (Moreau:
-/// `−a_j` is then in the polar cone). Rows are tested in order and a redundant one is dropped
+/// `−a_j` is then in the polar cone). Rows are tested in turn and a redundant one is dropped
 /// at once, so the cone never changes and of two equal rows one stays. Zero rows are never
 /// facets. A row is kept unless `‖Π_{K'}(−a_j)‖ ≤` [`FACET_TOL`]: when in doubt, a facet.
+///
+/// Most rows are redundant, and a redundant row is already in the cone of the facets found
+/// before it: each row is first tested against those alone (an NNLS over a few dozen rows
+/// instead of n; `a_j ∈ cone(F) ⊆ cone{a_k : k ≠ j}`, so a yes is final), and only a no is
+/// tested against every other row. Rows closest to the boundary seen from a central direction
+/// (`Σ_j a_j` moved by [`CENTRE_STEPS`] perceptron steps) are tested first, so that the facets
+/// are found early: on diabetes 56 rows of 354 per pattern are tested in full instead of all.
+/// The order changes the time, which of two equal rows stays, and rows within the tolerance
+/// of redundant (one of 1,929 on the breast-cancer example), not the cone.
 pub fn facets(data: &PricingData, pattern: &Pattern) -> Vec<usize> {
     assert_eq!(
         pattern.samples(),
@@ -406,20 +420,49 @@ pub fn facets(data: &PricingData, pattern: &Pattern) -> Vec<usize> {
             *s = 0.0;
         }
     }
-    let mut kept = Vec::new();
-    for j in 0..data.n {
-        let s = signs[j];
-        if s == 0.0 {
-            continue;
+    let mut centre = vec![0.0; data.d];
+    for (j, &s) in signs.iter().enumerate() {
+        axpy(&mut centre, s, data.unit_row(j));
+    }
+    for _ in 0..CENTRE_STEPS {
+        let norm = dot(&centre, &centre).sqrt();
+        let (mut low, mut at) = (f64::INFINITY, 0);
+        for (j, &s) in signs.iter().enumerate() {
+            if s != 0.0 {
+                let m = s * dot(data.unit_row(j), &centre);
+                if m < low {
+                    (low, at) = (m, j);
+                }
+            }
         }
+        if !low.is_finite() || norm == 0.0 {
+            break;
+        }
+        axpy(&mut centre, signs[at] * norm * 0.1, data.unit_row(at));
+    }
+    let mut order: Vec<(f64, usize)> = (0..data.n)
+        .filter(|&j| signs[j] != 0.0)
+        .map(|j| (signs[j] * dot(data.unit_row(j), &centre), j))
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut kept = Vec::new();
+    for (_, j) in order {
+        let s = signs[j];
         signs[j] = 0.0;
         let g: Vec<f64> = data.unit_row(j).iter().map(|a| -s * a).collect();
+        if !kept.is_empty() {
+            let p = nnls_project_among(data, &signs, &g, Some(&kept));
+            if dot(&p, &p).sqrt() <= FACET_TOL {
+                continue;
+            }
+        }
         let p = nnls_project(data, &signs, &g);
         if dot(&p, &p).sqrt() > FACET_TOL {
             signs[j] = s;
             kept.push(j);
         }
     }
+    kept.sort_unstable();
     kept
 }
 
@@ -438,6 +481,16 @@ pub fn facets_all(data: &PricingData, patterns: &[&Pattern]) -> Vec<Vec<usize>> 
 /// `P` (or whose coefficient comes out non-positive at once, a rounding artefact) is blocked
 /// until `P` next changes. At most `3(n + d)` outer steps.
 fn nnls_project(data: &PricingData, signs: &[f64], g: &[f64]) -> Vec<f64> {
+    nnls_project_among(data, signs, g, None)
+}
+
+/// [`nnls_project`] onto the cone of the rows `among` only (every row when `None`).
+fn nnls_project_among(
+    data: &PricingData,
+    signs: &[f64],
+    g: &[f64],
+    among: Option<&[usize]>,
+) -> Vec<f64> {
     let (n, d) = (data.n, data.d);
     let mut p = g.to_vec();
     let scale = dot(g, g).sqrt();
@@ -449,20 +502,32 @@ fn nnls_project(data: &PricingData, signs: &[f64], g: &[f64]) -> Vec<f64> {
     let mut mu: Vec<f64> = Vec::with_capacity(d);
     let mut blocked: Vec<usize> = Vec::new();
     let mut ls = LeastSquares::new(d);
-    let mut sides = vec![0.0; n];
+    let mut sides = vec![0.0; if among.is_none() { n } else { 0 }];
     for _ in 0..3 * (n + d) {
-        // X̂ p by columns (vectorizes across samples); zero rows are zero: never violated.
-        sides.fill(0.0);
-        for (column, &pk) in data.columns.chunks_exact(n).zip(&p) {
-            axpy(&mut sides, pk, column);
-        }
         let mut entering = None;
         let mut worst = tol;
-        for (j, &side) in sides.iter().enumerate() {
+        let mut consider = |j: usize, side: f64| {
             let violation = -signs[j] * side;
             if violation > worst && !passive.contains(&j) && !blocked.contains(&j) {
                 entering = Some(j);
                 worst = violation;
+            }
+        };
+        match among {
+            // X̂ p by columns (vectorizes across samples); zero rows are zero: never violated.
+            None => {
+                sides.fill(0.0);
+                for (column, &pk) in data.columns.chunks_exact(n).zip(&p) {
+                    axpy(&mut sides, pk, column);
+                }
+                for (j, &side) in sides.iter().enumerate() {
+                    consider(j, side);
+                }
+            }
+            Some(rows) => {
+                for &j in rows {
+                    consider(j, dot(data.unit_row(j), &p));
+                }
             }
         }
         let Some(j) = entering else {
