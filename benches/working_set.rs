@@ -2,13 +2,15 @@
 //! by side in one run (figures for `docs/PERFORMANCE.md`, not a test):
 //! `cargo bench --bench working_set [-- CASE…]`, cases `2d` and `diabetes`.
 //!
-//! Each case is trained four times with the cnnc binary (`--report json`): the working set with
+//! Each case is trained six times with the cnnc binary (`--report json`): the working set with
 //! the search off (the same candidates as the full solve; the default on the 2-D case, whose
-//! 2,451 candidates are more than 4 per sample), the full solve with facet rows
-//! (`working_set=false`, the default on diabetes), the full solve with every sign row as before
-//! the working set (`working_set=false, facets=false`), and the working set with the search. It
-//! prints the wall time, the objective, the certificate's relative gap and the hidden width of
-//! each, and the speed-ups.
+//! 2,451 candidates are more than 4 per sample), the full solve with facet rows and difference
+//! blocks (`working_set=false`, the default on diabetes), the same with plain blocks
+//! (`differences=false`), the full solve with every sign row and plain blocks, the program
+//! before issue 12 (`working_set=false, facets=false, differences=false`), and the working set
+//! with the search, with plain blocks (its default) and with difference blocks. It prints the
+//! wall time, the objective, the certificate's relative gap and the hidden width of each, and
+//! the speed-up of the case's default over the program before.
 
 use std::path::Path;
 use std::process::Command;
@@ -63,12 +65,13 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let cases = [
-        ("2d", two_d(dir.path())),
-        ("diabetes", format!("{root}/benches/diabetes_beta1.cnn")),
+        // The name, the model, and which of the first two runs is its default.
+        ("2d", two_d(dir.path()), 0),
+        ("diabetes", format!("{root}/benches/diabetes_beta1.cnn"), 1),
     ];
     println!("| case | solve | seconds | objective | relative gap | hidden width | passes |");
     println!("|---|---|---|---|---|---|---|");
-    for (name, model) in &cases {
+    for (name, model, default) in &cases {
         if !args.is_empty() && !args.iter().any(|a| a == name) {
             continue;
         }
@@ -80,12 +83,37 @@ fn main() {
             ),
             ("full, facet rows", vec!["--option", "working_set=false"]),
             (
-                "full, all rows (before)",
-                vec!["--option", "working_set=false", "--option", "facets=false"],
+                "full, facet rows, plain blocks",
+                vec![
+                    "--option",
+                    "working_set=false",
+                    "--option",
+                    "differences=false",
+                ],
+            ),
+            (
+                "full, all rows, plain blocks (before issue 12)",
+                vec![
+                    "--option",
+                    "working_set=false",
+                    "--option",
+                    "facets=false",
+                    "--option",
+                    "differences=false",
+                ],
             ),
             (
                 "working set, search on when sampled",
                 vec!["--option", "working_set=true"],
+            ),
+            (
+                "working set, search on when sampled, difference blocks",
+                vec![
+                    "--option",
+                    "working_set=true",
+                    "--option",
+                    "differences=true",
+                ],
             ),
         ] {
             let (s, r) = run(model, &extra);
@@ -101,9 +129,9 @@ fn main() {
             times.push(s);
         }
         println!(
-            "| {name} | speed-up of the working set over the full solve before / with facet rows | {:.1}× / {:.1}× | | | | |",
-            times[2] / times[0],
-            times[1] / times[0]
+            "| {name} | speed-up of the default ({}) over the program before issue 12 | {:.1}× | | | | |",
+            ["working set", "full solve"][*default],
+            times[3] / times[*default],
         );
     }
 }

@@ -78,6 +78,14 @@ fn kappa_0_1_gives_10_93() {
     let v = train(&example(), &["--set", "kappa=0.1"]);
     assert_eq!(optimum(&v), "10.93");
     bounds_bind(&v);
+    // Difference blocks end almost optimal here: the pass is solved again with plain blocks
+    // (docs/PATTERNS.md, "Difference blocks"), and the report says so.
+    assert_eq!(v["lowering"]["differences"], false, "{}", v["lowering"]);
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("pass 1: clarabel ended almost optimal; solved again with plain blocks"),
+        "{notes}"
+    );
 }
 
 #[test]

@@ -152,6 +152,69 @@ fn the_working_set_reaches_the_full_solve_with_a_certificate_for_every_loss() {
     }
 }
 
+/// Difference blocks (`differences = true`, the default of the full solve: columns `V` and
+/// `U = V − W`, docs/PATTERNS.md) are another program with the same optimum: against the plain
+/// full solve (`differences = false`), for every loss, certified.
+#[test]
+fn difference_blocks_reach_the_plain_optimum_for_every_loss() {
+    for (i, (loss, classify)) in [
+        ("squared_error", false),
+        ("l1_error", false),
+        ("hinge", true),
+        ("logistic", true),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        write_data(dir.path(), 24, 7 + i as u64, *classify);
+        write_model(dir.path(), loss, 0.05, "", "enumeration = exact");
+        let full = ["--option", "working_set=false"];
+        let without = [&full[..], &["--option", "differences=false"]].concat();
+        let plain = train(dir.path(), "model.cnn", &without);
+        let diff = train(dir.path(), "model.cnn", &full);
+        // On this l1_error data the first pass's network misses the program's optimum by
+        // more than 1e-6 with difference blocks, so the pass is solved again with plain ones
+        // (which miss it too: the note in the issue log); the others keep difference blocks.
+        let fell_back = *loss == "l1_error";
+        assert_eq!(
+            diff["lowering"]["differences"], !fell_back,
+            "{loss}: {}",
+            diff["notes"]
+        );
+        assert_eq!(
+            diff["notes"]
+                .to_string()
+                .contains("pass 1: clarabel gave a network that misses its optimum; solved again with plain blocks"),
+            fell_back,
+            "{loss}: {}",
+            diff["notes"]
+        );
+        let (a, b) = (num(&diff, "objective"), num(&plain, "objective"));
+        assert!(
+            (a - b).abs() <= 1e-6 * b.abs().max(1e-3),
+            "{loss}: difference blocks {a} against {b}"
+        );
+        assert_eq!(diff["status"], "optimal", "{loss}");
+        let c = certificate(&diff);
+        assert!(num(c, "relative_gap") <= 1e-5, "{loss}: {c}");
+        assert!(hidden_width(&diff) <= 24, "{loss}");
+        // The program's second block is U: `ŷ`'s definition has half the block terms.
+        let convex = |args: &[&str]| {
+            let mut all = vec!["compile", "model.cnn", "--emit", "convex"];
+            all.extend_from_slice(args);
+            String::from_utf8(cnnc_ok(dir.path(), &all)).unwrap()
+        };
+        let (u, w) = (convex(&full), convex(&without));
+        assert!(u.contains(" U[3x") && !u.contains(" W[3x"), "{u}");
+        assert!(w.contains(" W[3x") && !w.contains(" U[3x"), "{w}");
+        // With the working set (the default here, above 4 candidates per sample) the blocks
+        // are plain unless asked for.
+        let ws = convex(&[]);
+        assert!(ws.contains(" W[3x") && !ws.contains(" U[3x"), "{ws}");
+    }
+}
+
 #[test]
 fn the_working_set_is_on_by_default_only_above_four_candidates_per_sample() {
     let dir = tempfile::tempdir().unwrap();

@@ -161,13 +161,9 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
         _ => None,
     };
     let mut notes = t.notes.clone();
-    let absolute = match (t.convex_objective, network_objective) {
-        (Some(a), Some(b)) => Some((a - b).abs()),
-        _ => None,
-    };
     notes.extend(gap_note(
         t.exactness,
-        relative.filter(|_| absolute.is_some_and(|d| d > GAP_ABSOLUTE)),
+        mismatch(t.convex_objective, network_objective),
         t.measure.as_ref(),
     ));
     let network = DenseNet::from_model(&t.model, t.net, &t.values).map_err(diag)?;
@@ -206,6 +202,25 @@ pub fn report(t: &Trained) -> Result<Report, Vec<Diagnostic>> {
         violation: t.measure.as_ref().filter(|m| m.violation).map(|m| m.value),
         notes,
     })
+}
+
+/// The relative difference of the program's optimum `convex` and the trained network's
+/// objective `network` when their absolute difference is above [`GAP_ABSOLUTE`] (below it two
+/// objectives near 0 agree whatever their ratio).
+pub fn mismatch(convex: Option<f64>, network: Option<f64>) -> Option<f64> {
+    let (a, b) = (convex?, network?);
+    ((a - b).abs() > GAP_ABSOLUTE).then(|| relative_difference(a, b))
+}
+
+/// Whether `recovered`'s network misses the program's optimum `convex` by more than
+/// [`GAP_TOLERANCE`] (past [`GAP_ABSOLUTE`]): for an exact program, [`gap_note`]'s bug.
+pub fn misses_optimum(convex: Option<f64>, recovered: &crate::lower::Recovered) -> bool {
+    let network = recovered
+        .model
+        .objective
+        .as_ref()
+        .and_then(|_| eval::objective(&recovered.model, &recovered.values).ok());
+    mismatch(convex, network).is_some_and(|r| r > GAP_TOLERANCE)
 }
 
 /// The note on the gap between the program's answer and the trained values: a bug above

@@ -378,6 +378,8 @@ pub(crate) fn train_lowered(
     // previous pass's update.
     let mut start = t0;
     let mut compile_seconds = 0.0;
+    // Solver time of passes solved again on a fallback program, counted in the retry's.
+    let mut carried = 0.0;
     // The previous pass's conic form, which the lowering may update in place.
     let mut previous: Option<(ConicProblem, crate::conic::canon::ColumnMap)> = None;
     loop {
@@ -427,6 +429,43 @@ pub(crate) fn train_lowered(
             }
             _ => (outcome, reused),
         };
+        // A pass the solver could not bring to its tolerances (almost optimal, numerical
+        // trouble, the iteration limit), or whose recovered network misses the program's
+        // optimum by more than the solver's accuracy, is solved again on the lowering's more
+        // robust program when it has one (the pattern method's plain blocks), and says so.
+        let unsolved = matches!(
+            outcome.status,
+            Status::AlmostOptimal | Status::NumericalError | Status::IterationLimit
+        );
+        let recovered = match outcome.x.as_ref().filter(|_| outcome.status.is_solved()) {
+            Some(x) if !unsolved => Some(l.recover(model, &map, x)?),
+            _ => None,
+        };
+        let missed = l.exactness().reproduces_optimum()
+            && recovered
+                .as_ref()
+                .is_some_and(|r| super::report::misses_optimum(outcome.objective, r));
+        if unsolved || missed {
+            let rebuild = Instant::now();
+            if let Some(change) = l.fallback().map_err(TrainError::Invalid)? {
+                let why = if unsolved {
+                    format!("ended {}", outcome.status.as_str())
+                } else {
+                    "gave a network that misses its optimum".to_string()
+                };
+                loop_notes.push(format!(
+                    "pass {}: {} {why}; {change}",
+                    iterations.len() + 1,
+                    outcome.backend.name(),
+                ));
+                carried += outcome.solve_seconds;
+                previous = None;
+                start = rebuild;
+                continue;
+            }
+        }
+        let mut outcome = outcome;
+        outcome.solve_seconds += std::mem::take(&mut carried);
         let Some(x) = outcome.x.clone().filter(|_| outcome.status.is_solved()) else {
             return Err(TrainError::NotSolved(Box::new(outcome), Box::new(problem)));
         };
@@ -435,7 +474,10 @@ pub(crate) fn train_lowered(
         let around = (in_solve.elapsed().as_secs_f64() - outcome.solve_seconds).max(0.0);
         let after = Instant::now();
         l.observe(&problem, &outcome);
-        let recovered = l.recover(model, &map, &x)?;
+        let recovered = match recovered {
+            Some(r) => r,
+            None => l.recover(model, &map, &x)?,
+        };
         let measure = l.measure(outcome.objective, &recovered)?;
         iterations.push(Iteration {
             iteration: iterations.len() + 1,

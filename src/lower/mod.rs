@@ -249,6 +249,14 @@ pub trait Lowering {
         Ok(Next::Stop("single pass"))
     }
 
+    /// After a pass that the solver did not solve to its tolerances (almost optimal, numerical
+    /// trouble): switch to a more robust program of the same optimum for this and every later
+    /// pass, rebuilt in [`Lowering::translation`], and say what changed; `None` when there is
+    /// none (the pass's outcome then stands).
+    fn fallback(&mut self) -> Result<Option<String>, Vec<Diagnostic>> {
+        Ok(None)
+    }
+
     /// After a solved pass and before [`Lowering::recover`]: the conic problem and the solver's
     /// outcome, for a lowering that reads the dual values (the pattern method's certificate).
     fn observe(&mut self, _problem: &crate::conic::ConicProblem, _outcome: &crate::solve::Outcome) {

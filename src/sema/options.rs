@@ -138,6 +138,7 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
             ("starts", Kind::Count, num(64.0)),
             ("reduce", Kind::Bool, boolean(true)),
             ("facets", Kind::Bool, boolean(true)),
+            ("differences", Kind::Bool, None),
         ],
         MethodKind::RankLifting => vec![
             ("lambda", Kind::Positive, num(1.0)),

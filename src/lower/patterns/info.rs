@@ -100,6 +100,10 @@ impl Lowering for Lowered {
         self.settings_for_pass(base)
     }
 
+    fn fallback(&mut self) -> Result<Option<String>, Vec<Diagnostic>> {
+        self.plain_blocks()
+    }
+
     fn next(
         &mut self,
         recovered: &Recovered,
@@ -148,6 +152,7 @@ impl Lowering for Lowered {
     fn report_json(&self) -> Option<serde_json::Value> {
         Some(serde_json::json!({
             "working_set": self.options.working_set,
+            "differences": self.options.differences,
             "rounds": self.state.rounds,
             "candidates": self.candidates.len(),
             "found_by_search": self.state.found,
@@ -231,15 +236,16 @@ fn recover_network(
     // One sub-network per output.
     let mut subnets: Vec<Network> = Vec::with_capacity(k);
     let (mut neurons, mut reduced) = (0, 0);
-    for (v, w) in &l.blocks {
-        let block = |id: &crate::convex::VarId| -> DMatrix<f64> {
-            let vals = map.values(x, *id).unwrap_or(&[]);
-            // Column-major d×P: column i is block i; as rows, P×d.
-            DMatrix::from_column_slice(d, vals.len() / d.max(1), vals).transpose()
-        };
+    for b in &l.blocks {
+        let (v, w) = b
+            .values(|id| Some(map.values(x, id).unwrap_or(&[]).to_vec()))
+            .unwrap_or_default();
+        // Column-major d×P: column i is block i; as rows, P×d.
+        let block =
+            |vals: &[f64]| DMatrix::from_column_slice(d, vals.len() / d.max(1), vals).transpose();
         let blocks = Blocks {
-            v: block(v),
-            w: block(w),
+            v: block(&v),
+            w: block(&w),
         };
         // Every non-zero block becomes a neuron; noise is pruned by its effect on the
         // outputs, not by its norm (small blocks over many samples add up).

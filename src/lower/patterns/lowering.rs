@@ -3,12 +3,14 @@
 //!
 //! The network's output on its training data, `net(train.x)` (n×k), becomes the affine
 //! `ŷ_{:,c} = Σ_i D_i X (v_{i,c} − w_{i,c})` (plus a free output bias when the last layer has one),
-//! built sparse from the pattern bits; the weight decay `γ · sum_squares(weights(net))` becomes
-//! `2γ Σ_{i,c} (‖v_{i,c}‖₂ + ‖w_{i,c}‖₂)` (so `γ = β/2` gives `β Σ ‖·‖`); every other part of the
-//! objective and every constraint on the outputs stays as written, now convex in `ŷ`. Each block
-//! adds the cone constraints `(2D_i − I) X v_{i,c} ≥ 0`. With all patterns (exact enumeration) the
-//! optimum is the network's global optimum; with sampled ones it is the optimum of the network
-//! restricted to those patterns (an upper bound).
+//! built sparse from the pattern bits (the program's columns are `V_c` and `W_c`, or with
+//! `differences = true` `V_c` and `U_c = V_c − W_c`, see [`OutputBlocks`]); the weight decay
+//! `γ · sum_squares(weights(net))` becomes `2γ Σ_{i,c} (‖v_{i,c}‖₂ + ‖w_{i,c}‖₂)` (so `γ = β/2`
+//! gives `β Σ ‖·‖`); every other part of the objective and every constraint on the outputs
+//! stays as written, now convex in `ŷ`. Each block adds the cone constraints
+//! `(2D_i − I) X v_{i,c} ≥ 0`. With all patterns (exact enumeration) the optimum is the
+//! network's global optimum; with sampled ones it is the optimum of the network restricted to
+//! those patterns (an upper bound).
 
 use nalgebra::DMatrix;
 
@@ -40,9 +42,9 @@ pub struct Lowered {
     /// The patterns of the current program: the working set, or every candidate with
     /// `working_set = false`.
     pub patterns: Patterns,
-    /// Per output `c`: the blocks `V_c` and `W_c` (d×P, column `i` is `v_{i,c}`), created
-    /// where the network's output is first used.
-    pub blocks: Vec<(VarId, VarId)>,
+    /// Per output `c`: where the blocks `v_{i,c}`, `w_{i,c}` are among the program's columns,
+    /// created where the network's output is first used.
+    pub blocks: Vec<OutputBlocks>,
     /// The free output bias (k), when the last layer has a separate bias.
     pub output_bias: Option<VarId>,
     /// The weight-decay coefficient `γ` found in the objective (0 without weight decay).
@@ -82,6 +84,14 @@ pub struct Options {
     /// Keep only the facet rows of each pattern's sign constraints (`facets`, default true);
     /// `false` keeps all n.
     pub facets: bool,
+    /// Make the program's second block of columns `U = V − W` instead of `W` ([`OutputBlocks`];
+    /// `differences`, by default on for the full solve and off with the working set, where
+    /// each was measured faster: a fifth of the full solve's time on the diabetes benchmark,
+    /// while the 2-D working set took more passes with it; docs/PERFORMANCE.md). A pass that
+    /// Clarabel does not solve to its tolerances with them, or whose network misses the
+    /// program's optimum, is solved again with plain blocks, as is every later pass
+    /// ([`Lowered::plain_blocks`]).
+    pub differences: bool,
     /// The seed of sampling and search.
     pub seed: u64,
 }
@@ -101,8 +111,54 @@ impl Options {
             starts: num("starts", 64.0) as usize,
             reduce: flag("reduce"),
             facets: flag("facets"),
+            // Resolved against the working set in `lower` when not given.
+            differences: flag("differences"),
             seed: num("seed", 0.0) as u64,
         }
+    }
+}
+
+/// The blocks of one output among the program's columns. `V` (d×P, column `i` is `v_i`) is a
+/// variable; so is the second, either `W` itself or, with difference blocks
+/// ([`Options::differences`]), `U = V − W`, so that `w_i = v_i − u_i` is affine in the columns
+/// and `ŷ = Σ_i D_i X u_i` couples one block per pattern to the samples instead of two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputBlocks {
+    /// `V`.
+    pub v: VarId,
+    /// `W`, or `U` with difference blocks.
+    pub second: VarId,
+    /// Whether `second` is `U`.
+    pub differences: bool,
+}
+
+impl OutputBlocks {
+    /// `w`'s columns with their signs: `[(W, 1)]`, or `[(V, 1), (U, −1)]`.
+    fn w_terms(&self, offset: impl Fn(VarId) -> usize) -> Vec<(usize, f64)> {
+        if self.differences {
+            vec![(offset(self.v), 1.0), (offset(self.second), -1.0)]
+        } else {
+            vec![(offset(self.second), 1.0)]
+        }
+    }
+
+    /// `v − w`'s columns with their signs: `[(V, 1), (W, −1)]`, or `[(U, 1)]`.
+    fn difference_terms(&self, offset: impl Fn(VarId) -> usize) -> Vec<(usize, f64)> {
+        if self.differences {
+            vec![(offset(self.second), 1.0)]
+        } else {
+            vec![(offset(self.v), 1.0), (offset(self.second), -1.0)]
+        }
+    }
+
+    /// The values of `V` and `W` (column-major d×P each) from those of the two variables.
+    pub fn values(&self, of: impl Fn(VarId) -> Option<Vec<f64>>) -> Option<(Vec<f64>, Vec<f64>)> {
+        let (v, second) = (of(self.v)?, of(self.second)?);
+        if !self.differences {
+            return Some((v, second));
+        }
+        let w = v.iter().zip(&second).map(|(v, u)| v - u).collect();
+        Some((v, w))
     }
 }
 
@@ -130,6 +186,9 @@ pub fn lower(
     let mut options = Options::of(method);
     if method.get("working_set").is_none() {
         options.working_set = super::working_set::auto(candidates.len(), x.nrows(), net.outputs());
+    }
+    if method.get("differences").is_none() {
+        options.differences = !options.working_set;
     }
     let patterns = if options.working_set {
         super::working_set::initial(&x, &data.y, net.outputs(), output_bias, &candidates)
@@ -177,6 +236,7 @@ impl Lowered {
             yhat: None,
             gamma: 0.0,
             dual,
+            differences: self.options.differences,
         }
     }
 
@@ -279,7 +339,7 @@ fn signs_of_blocks(
     x: &DMatrix<f64>,
     patterns: &Patterns,
     sign_rows: &[Vec<usize>],
-    blocks: &[(VarId, VarId)],
+    blocks: &[OutputBlocks],
     span: Option<Span>,
 ) -> Result<(), Vec<Diagnostic>> {
     let (n, d) = x.shape();
@@ -288,17 +348,17 @@ fn signs_of_blocks(
     }
     let list: Vec<&super::Pattern> = patterns.iter().collect();
     let rows = row_major(x);
-    let firsts: Vec<usize> = blocks
+    let offset = |id: VarId| translation.program.vars[id.0].offset;
+    let terms: Vec<Vec<(usize, f64)>> = blocks
         .iter()
-        .flat_map(|(v, w)| [*v, *w])
-        .map(|id| translation.program.vars[id.0].offset)
+        .flat_map(|b| [vec![(offset(b.v), 1.0)], b.w_terms(offset)])
         .collect();
     let signed: Vec<Affine> = std::thread::scope(|s| {
-        let handles: Vec<_> = firsts
+        let handles: Vec<_> = terms
             .iter()
-            .map(|&first| {
+            .map(|terms| {
                 let (rows, list) = (&rows, &list);
-                s.spawn(move || signs(rows, d, list, sign_rows, first))
+                s.spawn(move || signs(rows, d, list, sign_rows, terms))
             })
             .collect();
         handles
@@ -472,12 +532,14 @@ struct Hook<'a> {
     patterns: &'a Patterns,
     outputs: usize,
     output_bias: bool,
-    blocks: Vec<(VarId, VarId)>,
+    blocks: Vec<OutputBlocks>,
     bias_var: Option<VarId>,
     yhat: Option<VarId>,
     gamma: f64,
     /// Build the dual function's program: `ŷ` free, no blocks, no weight decay.
     dual: bool,
+    /// [`Options::differences`].
+    differences: bool,
 }
 
 impl Hook<'_> {
@@ -493,15 +555,22 @@ impl Hook<'_> {
                 format!("{c}")
             };
             let v = cx.prog.add_var(VarSpec::new(format!("V{suffix}"), d, p));
-            let w = cx.prog.add_var(VarSpec::new(format!("W{suffix}"), d, p));
-            self.blocks.push((v, w));
+            let name = if self.differences { "U" } else { "W" };
+            let second = cx
+                .prog
+                .add_var(VarSpec::new(format!("{name}{suffix}"), d, p));
+            self.blocks.push(OutputBlocks {
+                v,
+                second,
+                differences: self.differences,
+            });
         }
         if self.output_bias {
             self.bias_var = Some(cx.prog.add_var(VarSpec::new("b_out", self.outputs, 1)));
         }
     }
 
-    /// `ŷ` (n×k), a variable defined once by `ŷ = Σ_i D_i X (v_i − w_i)` per output column
+    /// `ŷ` (n×k), a variable defined once by `ŷ = Σ_i D_i X u_i` per output column, `u_i = v_i − w_i`
     /// (plus the output bias). Every use of `ŷ` (a loss, several constraints) then refers to
     /// one column each instead of repeating the `O(P·d)` terms of each entry, which keeps the
     /// solver's matrix sparse.
@@ -526,19 +595,24 @@ impl Hook<'_> {
             Constraint::eq(var.clone(), defining)
                 .with_stage(STAGE)
                 .with_span(span)
-                .with_label("yhat = sum_i D_i X (v_i - w_i)"),
+                .with_label(super::working_set::DEFINITION),
         );
         Ok(var)
     }
 
-    /// The affine `Σ_i D_i X (v_i − w_i)` (plus the output bias), n×k.
+    /// The affine `Σ_i D_i X (v_i − w_i)` (plus the output bias), n×k: `Σ_i D_i X u_i` with
+    /// difference blocks. Through `U` each pattern's d columns enter the n rows of `ŷ`'s
+    /// definition once instead of twice (once for `v_i`, once for `w_i`): that dense coupling
+    /// is what the solver's factorization pays for in every iteration (docs/PERFORMANCE.md).
     fn prediction_terms(&mut self, cx: &mut Context<'_>) -> Expr {
         self.ensure_blocks(cx);
         let (n, d) = self.x.shape();
-        let firsts: Vec<(usize, usize)> = self
+        let offset = |id: VarId| cx.prog.vars[id.0].offset;
+        // Per output, the blocks entering ŷ with their signs.
+        let firsts: Vec<Vec<(usize, f64)>> = self
             .blocks
             .iter()
-            .map(|(v, w)| (cx.prog.vars[v.0].offset, cx.prog.vars[w.0].offset))
+            .map(|b| b.difference_terms(offset))
             .collect();
         let bias = self.bias_var.map(|b| cx.prog.vars[b.0].offset);
         // Active patterns of each sample, once.
@@ -549,16 +623,17 @@ impl Hook<'_> {
             }
         }
         let rows = row_major(self.x);
-        let terms: usize = active.iter().map(Vec::len).sum::<usize>() * 2 * d * self.outputs;
+        let per: usize = firsts.first().map_or(0, Vec::len);
+        let terms: usize = active.iter().map(Vec::len).sum::<usize>() * per * d * self.outputs;
         Affine::from_fn_with_capacity(n, self.outputs, terms + n * self.outputs, |e, terms| {
             let (j, c) = (e % n, e / n);
-            let (v0, w0) = firsts[c];
             let xj = &rows[j * d..(j + 1) * d];
             for &i in &active[j] {
-                for (k, &a) in xj.iter().enumerate() {
-                    if a != 0.0 {
-                        terms.push(v0 + i * d + k, a);
-                        terms.push(w0 + i * d + k, -a);
+                for &(first, sign) in &firsts[c] {
+                    for (k, &a) in xj.iter().enumerate() {
+                        if a != 0.0 {
+                            terms.push(first + i * d + k, sign * a);
+                        }
                     }
                 }
             }
@@ -575,11 +650,17 @@ impl Hook<'_> {
         self.gamma += gamma;
         let d = self.x.ncols();
         let mut norms = Vec::with_capacity(2 * self.blocks.len() * self.patterns.len());
-        for (v, w) in self.blocks.clone() {
-            for id in [v, w] {
-                let first = cx.prog.vars[id.0].offset;
+        let offset = |id: VarId| cx.prog.vars[id.0].offset;
+        for b in &self.blocks {
+            for terms in [vec![(offset(b.v), 1.0)], b.w_terms(offset)] {
                 for i in 0..self.patterns.len() {
-                    norms.push(Expr::from(Affine::columns(first + i * d, d, 1)).norm2());
+                    let block = Affine::from_fn_with_capacity(d, 1, d * terms.len(), |k, t| {
+                        for &(first, sign) in &terms {
+                            t.push(first + i * d + k, sign);
+                        }
+                        0.0
+                    });
+                    norms.push(Expr::from(block).norm2());
                 }
             }
         }
@@ -674,27 +755,30 @@ fn row_major(x: &DMatrix<f64>) -> Vec<f64> {
     x.transpose().as_slice().to_vec()
 }
 
-/// `(2D_i − I) X u_i` stacked over the patterns `i` (n rows each), for the block `u` whose
-/// column `u_i[k]` is `first + i·d + k`; `rows` is X row-major with `d` columns.
+/// `(2D_i − I) X u_i` stacked over the patterns `i` (its sign rows each), for the block
+/// `u = Σ sign·block` over `blocks` (`(first, sign)`: column `u_i[k]` of each block is
+/// `first + i·d + k`); `rows` is X row-major with `d` columns.
 fn signs(
     rows: &[f64],
     d: usize,
     patterns: &[&super::Pattern],
     sign_rows: &[Vec<usize>],
-    first: usize,
+    blocks: &[(usize, f64)],
 ) -> Affine {
     let at: Vec<(usize, usize)> = sign_rows
         .iter()
         .enumerate()
         .flat_map(|(i, js)| js.iter().map(move |&j| (i, j)))
         .collect();
-    Affine::from_fn_with_capacity(at.len(), 1, at.len() * d, |e, terms| {
+    Affine::from_fn_with_capacity(at.len(), 1, at.len() * d * blocks.len(), |e, terms| {
         let (i, j) = at[e];
         let s = if patterns[i].get(j) { 1.0 } else { -1.0 };
-        let col0 = first + i * d;
-        for (k, &a) in rows[j * d..(j + 1) * d].iter().enumerate() {
-            if a != 0.0 {
-                terms.push(col0 + k, s * a);
+        for &(first, sign) in blocks {
+            let col0 = first + i * d;
+            for (k, &a) in rows[j * d..(j + 1) * d].iter().enumerate() {
+                if a != 0.0 {
+                    terms.push(col0 + k, sign * s * a);
+                }
             }
         }
         0.0

@@ -409,18 +409,20 @@ impl Lowered {
         let (d, p) = (self.x.ncols(), self.patterns.len());
         let prog = &self.translation.program;
         // Column-major d×P: column i is block i; as rows, P×d (as the recovery reads them).
-        let block = |id: &crate::convex::VarId| {
+        let values = |id: crate::convex::VarId| {
             let first = prog.vars[id.0].offset;
             self.state
                 .point
                 .get(first..first + p * d)
-                .map(|vals| DMatrix::from_column_slice(d, p, vals).transpose())
+                .map(<[f64]>::to_vec)
         };
+        let block = |vals: &[f64]| DMatrix::from_column_slice(d, p, vals).transpose();
         let mut keep = vec![false; p];
-        for (v, w) in &self.blocks {
-            let (Some(v), Some(w)) = (block(v), block(w)) else {
+        for b in &self.blocks {
+            let Some((v, w)) = b.values(values) else {
                 continue;
             };
+            let (v, w) = (block(&v), block(&w));
             let (net, of) = recover::recover_indexed(&recover::Blocks { v, w }, 0.0);
             // Every `v` neuron before every `w` one: the basic solution depends on the order.
             let mut order: Vec<usize> = (0..net.width()).collect();
@@ -439,6 +441,21 @@ impl Lowered {
             .filter(|(_, &k)| k)
             .map(|(p, _)| p.clone())
             .collect()
+    }
+
+    /// Difference blocks to plain ones ([`super::Options::differences`]) for this pass and the
+    /// rest, rebuilt: the program whose small `w_i` are variables of their own, which Clarabel
+    /// solves more accurately near the cones' apex. `None` when the blocks are plain already.
+    pub(crate) fn plain_blocks(&mut self) -> Result<Option<String>, Vec<Diagnostic>> {
+        if !self.options.differences {
+            return Ok(None);
+        }
+        self.options.differences = false;
+        self.rebuild()?;
+        Ok(Some(
+            "solved again with plain blocks V, W instead of difference blocks U = V - W"
+                .to_string(),
+        ))
     }
 
     fn rebuild(&mut self) -> Result<(), Vec<Diagnostic>> {
