@@ -249,8 +249,9 @@ pub trait Lowering {
         Ok(Next::Stop("single pass"))
     }
 
-    /// After a pass that the solver did not solve to its tolerances (almost optimal, numerical
-    /// trouble): switch to a more robust program of the same optimum for this and every later
+    /// After a pass that the solver did not bring to its tolerances (almost optimal, numerical
+    /// trouble, the iteration limit) or whose recovered network misses an exact program's
+    /// optimum: switch to a more robust program of the same optimum for this and every later
     /// pass, rebuilt in [`Lowering::translation`], and say what changed; `None` when there is
     /// none (the pass's outcome then stands).
     fn fallback(&mut self) -> Result<Option<String>, Vec<Diagnostic>> {

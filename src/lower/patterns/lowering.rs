@@ -570,7 +570,7 @@ impl Hook<'_> {
         }
     }
 
-    /// `ŷ` (n×k), a variable defined once by `ŷ = Σ_i D_i X u_i` per output column, `u_i = v_i − w_i`
+    /// `ŷ` (n×k), a variable defined once by `ŷ = Σ_i D_i X (v_i − w_i)` per output column
     /// (plus the output bias). Every use of `ŷ` (a loss, several constraints) then refers to
     /// one column each instead of repeating the `O(P·d)` terms of each entry, which keeps the
     /// solver's matrix sparse.
