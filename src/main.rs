@@ -98,6 +98,10 @@ enum Command {
         /// Draw every method's objective against its seconds, on log scales (SVG).
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
+        /// Give adam the time the slowest other method took: adam runs last, with restarts
+        /// while they fit in that time (unless its `time_limit` is set).
+        #[arg(long)]
+        same_time: bool,
     },
     /// Solve a model that trains nothing (a query on loaded networks, a convex model), or a
     /// conic problem in the Conic Benchmark Format (a `.cbf` file).
@@ -316,8 +320,9 @@ fn run() -> ExitCode {
             input,
             methods,
             plot,
+            same_time,
         } => match checked_plot(plot.as_deref(), true) {
-            Ok(plot) => compare(&input, &methods, plot.as_ref()),
+            Ok(plot) => compare(&input, &methods, plot.as_ref(), same_time),
             Err(code) => return code,
         },
         Command::Tune {
@@ -906,23 +911,24 @@ fn eval(
     }
 }
 
-fn compare(input: &Input, methods: &[String], plot: Option<&Output>) -> Result<(), Failed> {
+/// `cnnc compare`: one training run per method, in the given order; with `same_time`, the
+/// adam runs come last and get the longest wall time of the others as their `time_limit`.
+fn compare(
+    input: &Input,
+    methods: &[String],
+    plot: Option<&Output>,
+    same_time: bool,
+) -> Result<(), Failed> {
     use cnnc::driver;
+    use cnnc::model::{MethodKind, OptionValue};
     let (sources, _, model) = frontend(input)?;
-    let methods = if methods.is_empty() {
+    let names = if methods.is_empty() {
         driver::train::declared_and_adam(&model)
     } else {
         methods.to_vec()
     };
-    let mut rows = Vec::new();
-    let activity = cnnc::progress::Activity::begin(
-        !input.quiet && cnnc::progress::Progress::enabled_for_stderr(false),
-        "compare",
-    );
-    // A method that cannot run on this model gets a row saying so; its diagnostics follow the
-    // table, and the exit status is 1.
-    let mut errors: Vec<Diagnostic> = Vec::new();
-    for name in &methods {
+    let mut resolved = Vec::with_capacity(names.len());
+    for name in &names {
         let method = match driver::train::method_or_default(&model, name) {
             Ok(mut m) if m.span.is_none() => {
                 // Declared methods have the overrides already.
@@ -934,6 +940,33 @@ fn compare(input: &Input, methods: &[String], plot: Option<&Output>) -> Result<(
             Ok(m) => m,
             Err(d) => return Err(Failed(sources, d)),
         };
+        resolved.push(method);
+    }
+    let is_adam = |k: usize| resolved[k].kind == MethodKind::Adam;
+    let order: Vec<usize> = if same_time {
+        let (adam, others): (Vec<usize>, Vec<usize>) = (0..names.len()).partition(|&k| is_adam(k));
+        others.into_iter().chain(adam).collect()
+    } else {
+        (0..names.len()).collect()
+    };
+    let mut rows: Vec<Option<driver::report::Row>> = vec![None; names.len()];
+    let activity = cnnc::progress::Activity::begin(
+        !input.quiet && cnnc::progress::Progress::enabled_for_stderr(false),
+        "compare",
+    );
+    // A method that cannot run on this model gets a row saying so; its diagnostics follow the
+    // table, and the exit status is 1.
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    // The longest wall time of the methods other than adam, for `same_time`.
+    let mut longest = 0.0_f64;
+    for k in order {
+        let name = &names[k];
+        let mut method = resolved[k].clone();
+        if same_time && is_adam(k) && longest > 0.0 && method.get("time_limit").is_none() {
+            method
+                .options
+                .push(("time_limit".into(), OptionValue::Number(longest)));
+        }
         let mut failed = |d: Vec<Diagnostic>| {
             let code = d.first().map_or("", |d| d.code);
             let row = driver::report::Row::failed(name, &format!("not run ({code})"));
@@ -941,7 +974,12 @@ fn compare(input: &Input, methods: &[String], plot: Option<&Output>) -> Result<(
             row
         };
         activity.rename(&format!("compare {name}"));
-        let row = match driver::train(&model, &sources, &method) {
+        let started = std::time::Instant::now();
+        let trained = driver::train(&model, &sources, &method);
+        if !is_adam(k) {
+            longest = longest.max(started.elapsed().as_secs_f64());
+        }
+        let row = match trained {
             Ok(t) => match driver::report(&t) {
                 Ok(r) => driver::report::Row::from_report(&r),
                 Err(d) => failed(d),
@@ -951,8 +989,9 @@ fn compare(input: &Input, methods: &[String], plot: Option<&Output>) -> Result<(
                 driver::report::Row::failed(name, o.status.as_str())
             }
         };
-        rows.push(row);
+        rows[k] = Some(row);
     }
+    let rows: Vec<driver::report::Row> = rows.into_iter().flatten().collect();
     drop(activity);
     print(&driver::report::table(&rows))?;
     if let Some(plot) = plot {

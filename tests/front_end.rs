@@ -153,6 +153,54 @@ fn compare_runs_the_declared_methods_then_adam() {
     }
 }
 
+/// `--same-time` runs adam after the other methods, with restarts while they fit in the
+/// longest of their times, and prints the rows in the order given.
+#[test]
+fn compare_at_the_same_time_keeps_the_order_of_the_methods() {
+    let root = common::root();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "compare",
+            "examples/seed002_relu.cnn",
+            "--methods",
+            "adam,patterns",
+            "--option",
+            "epochs=5",
+            "--option",
+            "restarts=1",
+        ];
+        args.extend_from_slice(extra);
+        let out = cnnc(&root, &args);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let rows: Vec<(String, String)> = text
+            .lines()
+            .skip(1)
+            .map(|l| (l[..10].trim().to_string(), l[11..26].trim().to_string()))
+            .collect();
+        (rows, text)
+    };
+    let (rows, text) = run(&[]);
+    assert_eq!(rows.len(), 2, "{text}");
+    assert_eq!(rows[0], ("adam".into(), "best of 1".into()), "{text}");
+    assert_eq!(rows[1].0, "patterns", "{text}");
+    // The exact pattern solve takes far longer than five adam steps, so adam gets restarts
+    // beyond the one declared.
+    let (rows, text) = run(&["--same-time"]);
+    assert_eq!(rows.len(), 2, "{text}");
+    assert_eq!(rows[0].0, "adam", "{text}");
+    assert_eq!(rows[1].0, "patterns", "{text}");
+    let runs: usize = rows[0]
+        .1
+        .strip_prefix("best of ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(runs > 1, "{text}");
+    // A time limit given stays: 1e-9 s leaves room for the first restart only.
+    let (rows, text) = run(&["--same-time", "--option", "time_limit=1e-9"]);
+    assert_eq!(rows[0], ("adam".into(), "best of 1".into()), "{text}");
+}
+
 #[test]
 fn a_byte_order_mark_is_accepted() {
     let dir = model(b"\xef\xbb\xbfvar x in [0, 1]\nminimize x\n");

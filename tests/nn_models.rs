@@ -157,6 +157,7 @@ fn classification_metrics_of_a_trained_network() {
             lr: 0.05,
             epochs: 400,
             restarts: 1,
+            time_limit: None,
             seed: 0,
             start: None,
         },

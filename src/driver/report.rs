@@ -484,7 +484,11 @@ impl Row {
         let violated = r.constraints.iter().filter(|c| !c.satisfied).count();
         Row {
             method: r.method.clone(),
-            status: r.status.clone(),
+            // A heuristic with random starts says how many it ran.
+            status: match r.restarts.len() {
+                0 => r.status.clone(),
+                n => format!("best of {n}"),
+            },
             objective: r.objective,
             network_objective: r.network_objective,
             seconds: r.compile_seconds + r.solve_seconds,

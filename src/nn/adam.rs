@@ -36,6 +36,10 @@ pub struct AdamOptions {
     pub epochs: usize,
     /// Random starts (at least one is run).
     pub restarts: usize,
+    /// Wall-clock seconds for all restarts: a restart begins only while the time so far plus
+    /// the mean time of a restart fits, and then `restarts` is no longer a limit (`None`: the
+    /// restarts run whatever their time).
+    pub time_limit: Option<f64>,
     /// Seed of the random starts.
     pub seed: u64,
     /// Where the first restart starts instead of a random point (a warm start: the flat
@@ -52,6 +56,7 @@ impl Default for AdamOptions {
             lr: 1e-2,
             epochs: 5000,
             restarts: 10,
+            time_limit: None,
             seed: 0,
             start: None,
         }
@@ -70,6 +75,7 @@ impl AdamOptions {
             lr: num("lr").unwrap_or(d.lr),
             epochs: num("epochs").map_or(d.epochs, |x| x.max(0.0) as usize),
             restarts: num("restarts").map_or(d.restarts, |x| x.max(0.0) as usize),
+            time_limit: num("time_limit"),
             seed: num("seed").map_or(d.seed, |x| x.max(0.0) as u64),
             start: None,
         }
@@ -116,7 +122,8 @@ pub fn train(model: &Model, opts: &AdamOptions) -> Result<AdamResult, EvalError>
     let (lower, upper) = bounds(model);
     let mut restarts = Vec::new();
     let mut best: Option<(f64, Vec<f64>, usize)> = None;
-    for r in 0..opts.restarts.max(1) {
+    let mut r = 0;
+    while another_restart(opts, r, start.elapsed().as_secs_f64()) {
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
         rng.set_stream(r as u64);
         let mut x = initial_point(model, &mut rng).to_flat();
@@ -132,6 +139,7 @@ pub fn train(model: &Model, opts: &AdamOptions) -> Result<AdamResult, EvalError>
             best = Some((restart.best, point, r));
         }
         restarts.push(restart);
+        r += 1;
     }
     let Some((_, point, best_restart)) = best else {
         return Err(EvalError::NoObjective);
@@ -147,6 +155,17 @@ pub fn train(model: &Model, opts: &AdamOptions) -> Result<AdamResult, EvalError>
         slacks,
         elapsed: start.elapsed(),
     })
+}
+
+/// Whether restart `r` (from 0) begins, `elapsed` seconds after the first did: the first
+/// always does; within a time limit, while `elapsed` plus the mean time of the restarts run so
+/// far fits in it; otherwise while `r < restarts`.
+pub(super) fn another_restart(opts: &AdamOptions, r: usize, elapsed: f64) -> bool {
+    match opts.time_limit {
+        _ if r == 0 => true,
+        Some(limit) => elapsed + elapsed / r as f64 <= limit,
+        None => r < opts.restarts,
+    }
 }
 
 /// One restart from `x`: the restart's summary and its best point.
@@ -170,10 +189,13 @@ fn run(
         }
         if t % 100 == 0 {
             crate::progress::status(|| {
+                let of = match opts.time_limit {
+                    Some(limit) => format!("within {limit:.0} s"),
+                    None => opts.restarts.max(1).to_string(),
+                };
                 format!(
-                    "adam restart {}/{}  epoch {t}/{}  objective {f:.6e}",
+                    "adam restart {}/{of}  epoch {t}/{}  objective {f:.6e}",
                     restart + 1,
-                    opts.restarts.max(1),
                     opts.epochs
                 )
             });

@@ -18,6 +18,7 @@ fn options(lr: f64, epochs: usize, restarts: usize, seed: u64) -> AdamOptions {
         lr,
         epochs,
         restarts,
+        time_limit: None,
         seed,
         start: None,
     }
@@ -229,4 +230,24 @@ fn a_model_without_objective_is_an_error() {
     let mut m = empty();
     add_var(&mut m, "u", vec![2]);
     assert!(train(&m, &AdamOptions::default()).is_err());
+}
+
+#[test]
+fn a_time_limit_begins_a_restart_only_while_its_mean_time_fits() {
+    use super::adam::another_restart;
+    let capped = options(1e-2, 10, 3, 0);
+    // Without a limit the count decides, whatever the time.
+    assert!(another_restart(&capped, 0, 1e9));
+    assert!(another_restart(&capped, 2, 1e9));
+    assert!(!another_restart(&capped, 3, 0.0));
+    let timed = AdamOptions {
+        time_limit: Some(10.0),
+        ..capped
+    };
+    // The first always runs; then the count no longer limits: 4 restarts took 8 s (2 s each),
+    // so a fifth fits in 10 s (8 + 2), a sixth after 9 s (9 + 1.8 > 10) does not.
+    assert!(another_restart(&timed, 0, 100.0));
+    assert!(another_restart(&timed, 4, 8.0));
+    assert!(!another_restart(&timed, 5, 9.0));
+    assert!(another_restart(&timed, 50, 9.5));
 }

@@ -180,6 +180,7 @@ pub fn method_options(kind: MethodKind) -> Vec<Spec> {
             ("lr", Kind::Positive, num(1e-2)),
             ("epochs", Kind::Count, num(5000.0)),
             ("restarts", Kind::Count, num(10.0)),
+            ("time_limit", Kind::Positive, None),
             ("seed", Kind::Count, num(0.0)),
         ],
         MethodKind::Direct => Vec::new(),
