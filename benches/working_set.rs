@@ -8,7 +8,8 @@
 //! blocks (`working_set=false`, the default on diabetes), the same with plain blocks
 //! (`differences=false`), the full solve with every sign row and plain blocks, the program
 //! before issue 12 (`working_set=false, facets=false, differences=false`), and the working set
-//! with the search, with plain blocks (its default) and with difference blocks. It prints the
+//! with the search, with difference blocks (its default when it searches) and with plain
+//! blocks. It prints the
 //! wall time, the objective, the certificate's relative gap and the hidden width of each, and
 //! the speed-up of the case's default over the program before.
 
@@ -103,16 +104,16 @@ fn main() {
                 ],
             ),
             (
-                "working set, search on when sampled",
+                "working set, search on when sampled (then difference blocks)",
                 vec!["--option", "working_set=true"],
             ),
             (
-                "working set, search on when sampled, difference blocks",
+                "working set, search on when sampled, plain blocks",
                 vec![
                     "--option",
                     "working_set=true",
                     "--option",
-                    "differences=true",
+                    "differences=false",
                 ],
             ),
         ] {

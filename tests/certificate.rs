@@ -279,10 +279,10 @@ fn the_search_improves_on_sampling() {
     let sampled = train(dir.path(), "model.cnn", &[]);
     let (s, t) = (num(&searched, "objective"), num(&sampled, "objective"));
     assert!(t > exact * 1.5, "8 draws miss the optimum: {t} vs {exact}");
-    // At most as many patterns found as drawn; every one is a real pattern, so the optimum
-    // over them is never below the exact one.
+    // At most four found per pattern drawn; every one is a real pattern, so the optimum over
+    // them is never below the exact one.
     let found = searched["patterns"]["found_by_search"].as_u64().unwrap();
-    assert!(found > 0 && found <= 8, "{found}");
+    assert!(found > 0 && found <= 32, "{found}");
     assert!(
         s >= exact * (1.0 - 1e-6),
         "{s} below the exact optimum {exact}"

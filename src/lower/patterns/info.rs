@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use nalgebra::DMatrix;
 
 use super::lowering::{Lowered, STAGE};
+use super::working_set::SearchEnd;
 use super::{merge, prune, recover, reduce, Blocks, Network, Source, PRUNE_RTOL};
 use crate::conic::canon::ColumnMap;
 use crate::convex::from_model::Translation;
@@ -130,7 +131,21 @@ impl Lowering for Lowered {
                 if rounds.len() == 1 { "" } else { "es" },
                 grown,
                 if self.state.found > 0 {
-                    format!(", {} of them found by the pattern search", self.state.found)
+                    format!(
+                        ", {} of them found by the pattern search{}",
+                        self.state.found,
+                        match self.search_end() {
+                            Some(SearchEnd::Gain) => format!(
+                                ", which stopped after a pass that gained less than {} %",
+                                super::working_set::SEARCH_RTOL * 100.0
+                            ),
+                            Some(SearchEnd::Limit) => format!(
+                                ", which stopped at its limit of {} per pattern drawn",
+                                super::working_set::SEARCH_PER_DRAW
+                            ),
+                            None => String::new(),
+                        }
+                    )
                 } else {
                     String::new()
                 },
@@ -156,6 +171,7 @@ impl Lowering for Lowered {
             "rounds": self.state.rounds,
             "candidates": self.candidates.len(),
             "found_by_search": self.state.found,
+            "search_stopped": self.search_end(),
         }))
     }
 

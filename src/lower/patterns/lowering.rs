@@ -14,7 +14,7 @@
 
 use nalgebra::DMatrix;
 
-use super::{exact, sampled, PatternError, Patterns, Strategy};
+use super::{exact, sampled, PatternError, Patterns, Source, Strategy};
 use crate::convex::from_model::{self, Context, Translation};
 use crate::convex::{Affine, Constraint, Expr, LinOp, VarId, VarSpec};
 use crate::diag::{Diagnostic, SourceMap, Span};
@@ -73,7 +73,8 @@ pub struct Options {
     /// docs/PERFORMANCE.md).
     pub working_set: bool,
     /// In the working-set loop, look for violated patterns outside a sampled candidate set, at
-    /// most as many in all as were drawn (`search`, default true;
+    /// most [`super::working_set::SEARCH_PER_DRAW`] per pattern drawn, until a pass gains less
+    /// than [`super::working_set::SEARCH_RTOL`] (`search`, default true;
     /// exact enumeration has every pattern already).
     pub search: bool,
     /// Random starts of the pattern search per output and round (`starts`).
@@ -85,9 +86,10 @@ pub struct Options {
     /// `false` keeps all n.
     pub facets: bool,
     /// Make the program's second block of columns `U = V − W` instead of `W` ([`OutputBlocks`];
-    /// `differences`, by default on for the full solve and off with the working set, where
-    /// each was measured faster: a fifth of the full solve's time on the diabetes benchmark,
-    /// while the 2-D working set took more passes with it; docs/PERFORMANCE.md). A pass that
+    /// `differences`, by default on for the full solve and for the working set with the pattern
+    /// search, off for the working set without it, where each was measured faster: a fifth of
+    /// the full solve's time on the diabetes benchmark, a quarter of the searching working
+    /// set's, while the 2-D working set took more passes with them; docs/PERFORMANCE.md). A pass that
     /// Clarabel does not solve to its tolerances with them, or whose network misses the
     /// program's optimum, is solved again with plain blocks, as is every later pass
     /// ([`Lowered::plain_blocks`]).
@@ -188,7 +190,9 @@ pub fn lower(
         options.working_set = super::working_set::auto(candidates.len(), x.nrows(), net.outputs());
     }
     if method.get("differences").is_none() {
-        options.differences = !options.working_set;
+        // With the search, passes hold about 2n patterns each, as large as a full solve.
+        let searching = options.search && matches!(candidates.source, Source::Sampled { .. });
+        options.differences = !options.working_set || searching;
     }
     let patterns = if options.working_set {
         super::working_set::initial(&x, &data.y, net.outputs(), output_bias, &candidates)

@@ -75,11 +75,34 @@ pub const GAP_RTOL: f64 = 1e-6;
 /// (above, the scaled dual point loses more than the gap tolerance).
 pub const CERTIFY_BELOW: f64 = 1e-3;
 
+/// The pattern search finds at most this many patterns per pattern drawn, in all.
+pub const SEARCH_PER_DRAW: usize = 4;
+
+/// The pattern search stops once a pass lowered the trained network's objective by less than
+/// this, relative: its patterns no longer pay for the passes they cost.
+pub const SEARCH_RTOL: f64 = 1e-3;
+
 /// Rounds of pricing before the loop stops without a certificate of convergence.
 pub const MAX_ROUNDS: usize = 200;
 
 /// The label of the equality that defines `ŷ`, whose duals are `λ`.
 pub const DEFINITION: &str = "yhat = sum_i D_i X (v_i - w_i)";
+
+/// Why the pattern search stopped before the loop did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchEnd {
+    /// A pass lowered the objective by less than [`SEARCH_RTOL`].
+    Gain,
+    /// It found [`SEARCH_PER_DRAW`] patterns per pattern drawn.
+    Limit,
+}
+
+/// Whether a pass that took the objective from `before` to `now` gained enough for the
+/// search to go on ([`SEARCH_RTOL`]).
+pub fn search_gains(before: f64, now: f64) -> bool {
+    before - now >= SEARCH_RTOL * before.abs()
+}
 
 /// Where the loop is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -126,6 +149,10 @@ pub struct State {
     pub rounds: Vec<Round>,
     /// Patterns found by the search in all, added to the candidates.
     pub found: usize,
+    /// The trained network's objective after each pass while the search runs.
+    pub objectives: Vec<f64>,
+    /// Whether the search stopped ([`SEARCH_RTOL`]).
+    pub search_stopped: bool,
     /// Patterns dropped from the working set so far (each is dropped at most once).
     pub dropped: HashSet<Pattern>,
     /// Whether the next pass is solved at [`PASS_TOL`] (near the end of the loop).
@@ -275,6 +302,14 @@ impl Lowered {
             self.certify(recovered, &lambda, max_ratio)?;
             return Ok(Next::Stop("single pass"));
         }
+        let searching = match self.candidates.source {
+            Source::Sampled { draws, .. } => {
+                self.options.search
+                    && self.state.found < SEARCH_PER_DRAW * draws
+                    && !self.search_stops(recovered)?
+            }
+            Source::Exact => false,
+        };
         let in_set: HashSet<&Pattern> = self.patterns.iter().collect();
         let limit = 1.0 + PRICE_RTOL;
         let mut violated: Vec<(f64, Pattern)> = self
@@ -284,13 +319,13 @@ impl Lowered {
             .filter(|(p, &r)| r > limit && !in_set.contains(p))
             .map(|(p, &r)| (r, p.clone()))
             .collect();
-        // Outside a sampled candidate set: directions the local search finds, as many in all
-        // as were drawn, at most half of what is left per pass (the later, better dual points
-        // keep a share).
+        // Outside a sampled candidate set: directions the local search finds, at most
+        // SEARCH_PER_DRAW as many in all as were drawn and half of what is left per pass (the
+        // later, better dual points keep a share), until a pass gains less than SEARCH_RTOL.
         let mut found = Vec::new();
         let budget = match self.candidates.source {
-            Source::Sampled { draws, .. } if self.options.search => {
-                draws.saturating_sub(self.state.found).div_ceil(2)
+            Source::Sampled { draws, .. } if searching => {
+                (SEARCH_PER_DRAW * draws - self.state.found).div_ceil(2)
             }
             _ => 0,
         };
@@ -388,6 +423,37 @@ impl Lowered {
         } else {
             "round limit"
         }))
+    }
+
+    /// Whether the pattern search stops (for good) after this pass: once a pass lowered the
+    /// objective of the trained network by less than [`SEARCH_RTOL`] relative.
+    fn search_stops(&mut self, recovered: &Recovered) -> Result<bool, Vec<Diagnostic>> {
+        if self.state.search_stopped || recovered.model.objective.is_none() {
+            return Ok(self.state.search_stopped);
+        }
+        let now = eval::objective(&recovered.model, &recovered.values)
+            .map_err(|e| vec![e.to_diagnostic()])?;
+        if let Some(&before) = self.state.objectives.last() {
+            self.state.search_stopped = !search_gains(before, now);
+        }
+        self.state.objectives.push(now);
+        Ok(self.state.search_stopped)
+    }
+
+    /// Why the search stopped, if it ran and stopped before the loop ended.
+    pub(crate) fn search_end(&self) -> Option<SearchEnd> {
+        match self.candidates.source {
+            Source::Sampled { draws, .. } if self.options.search && self.state.found > 0 => {
+                if self.state.found >= SEARCH_PER_DRAW * draws {
+                    Some(SearchEnd::Limit)
+                } else if self.state.search_stopped {
+                    Some(SearchEnd::Gain)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
     }
 
     /// Names the pass about to be solved on the terminal's progress line, if one is drawn
@@ -545,5 +611,22 @@ fn ratio(score: f64, beta: f64) -> f64 {
         0.0
     } else {
         f64::INFINITY
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_goes_on_while_a_pass_gains_a_thousandth() {
+        assert!(search_gains(100.0, 99.8));
+        assert!(!search_gains(100.0, 99.95));
+        // No gain, or a loss from solver noise, stops it.
+        assert!(!search_gains(100.0, 100.0));
+        assert!(!search_gains(100.0, 100.5));
+        // Relative to the magnitude, also for a negative objective.
+        assert!(search_gains(-100.0, -100.2));
+        assert!(!search_gains(-100.0, -100.05));
     }
 }
