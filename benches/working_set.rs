@@ -2,14 +2,13 @@
 //! by side in one run (figures for `docs/PERFORMANCE.md`, not a test):
 //! `cargo bench --bench working_set [-- CASE…]`, cases `2d` and `diabetes`.
 //!
-//! Each case is trained six times with the cnnc binary (`--report json`): the working set with
+//! Each case is trained five times with the cnnc binary (`--report json`): the working set with
 //! the search off (the same candidates as the full solve; the default on the 2-D case, whose
 //! 2,451 candidates are more than 4 per sample), the full solve with facet rows and difference
 //! blocks (`working_set=false`, the default on diabetes), the same with plain blocks
 //! (`differences=false`), the full solve with every sign row and plain blocks, the program
 //! before issue 12 (`working_set=false, facets=false, differences=false`), and the working set
-//! with the search, with difference blocks (its default when it searches) and with plain
-//! blocks. It prints the
+//! with the search (with difference blocks, its default when it searches). It prints the
 //! wall time, the objective, the certificate's relative gap and the hidden width of each, and
 //! the speed-up of the case's default over the program before.
 
@@ -106,15 +105,6 @@ fn main() {
             (
                 "working set, search on when sampled (then difference blocks)",
                 vec!["--option", "working_set=true"],
-            ),
-            (
-                "working set, search on when sampled, plain blocks",
-                vec![
-                    "--option",
-                    "working_set=true",
-                    "--option",
-                    "differences=false",
-                ],
             ),
         ] {
             let (s, r) = run(model, &extra);
