@@ -86,11 +86,11 @@ pub struct Options {
     /// `false` keeps all n.
     pub facets: bool,
     /// Make the program's second block of columns `U = V − W` instead of `W` ([`OutputBlocks`];
-    /// `differences`, by default on for the full solve and for the working set with the pattern
-    /// search, off for the working set without it, where each was measured faster: a fifth of
-    /// the full solve's time on the diabetes benchmark, a quarter of the searching working
-    /// set's, while the 2-D working set took more passes with them; docs/PERFORMANCE.md). A pass that
-    /// Clarabel does not solve to its tolerances with them, or whose network misses the
+    /// `differences`, by default on for the full solve and for the working set with the
+    /// pattern search, off for the working set without it, where each was measured faster: a
+    /// fifth of the full solve's time on the diabetes benchmark, a quarter of the searching
+    /// working set's, while the 2-D working set took more passes with them;
+    /// docs/PERFORMANCE.md). A pass that Clarabel does not solve to its tolerances with them, or whose network misses the
     /// program's optimum, is solved again with plain blocks, as is every later pass
     /// ([`Lowered::plain_blocks`]).
     pub differences: bool,

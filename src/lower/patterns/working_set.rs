@@ -149,8 +149,8 @@ pub struct State {
     pub rounds: Vec<Round>,
     /// Patterns found by the search in all, added to the candidates.
     pub found: usize,
-    /// The trained network's objective after each pass while the search runs.
-    pub objectives: Vec<f64>,
+    /// The trained network's objective after the last pass the search ran on.
+    pub last_objective: Option<f64>,
     /// Whether the search stopped ([`SEARCH_RTOL`]).
     pub search_stopped: bool,
     /// Patterns dropped from the working set so far (each is dropped at most once).
@@ -433,10 +433,9 @@ impl Lowered {
         }
         let now = eval::objective(&recovered.model, &recovered.values)
             .map_err(|e| vec![e.to_diagnostic()])?;
-        if let Some(&before) = self.state.objectives.last() {
+        if let Some(before) = self.state.last_objective.replace(now) {
             self.state.search_stopped = !search_gains(before, now);
         }
-        self.state.objectives.push(now);
         Ok(self.state.search_stopped)
     }
 
